@@ -1,0 +1,89 @@
+#include "access_log.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static size_t append_escaped(char *out, size_t pos, size_t cap, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len && pos + 5 < cap; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+            out[pos++] = '\\';
+            out[pos++] = 'x';
+            out[pos++] = hex[c >> 4];
+            out[pos++] = hex[c & 15];
+        } else {
+            out[pos++] = (char)c;
+        }
+    }
+    return pos;
+}
+
+size_t access_log_format_request(char *out, size_t cap, const char *method, size_t method_len,
+                                 const char *target, size_t target_len)
+{
+    memcpy(out, "method=", 7);
+    size_t pos = append_escaped(out, 7, 7 + 16 * 4 + 5, method, method_len < 16 ? method_len : 16);
+    memcpy(out + pos, " path=\"", 7);
+    pos = append_escaped(out, pos + 7, cap - 1, target, target_len);
+    out[pos++] = '"';
+    return pos;
+}
+
+size_t access_log_format_ua(char *out, size_t cap, const char *ua, size_t ua_len)
+{
+    memcpy(out, "ua=\"", 4);
+    size_t pos = append_escaped(out, 4, cap - 1, ua, ua_len);
+    out[pos++] = '"';
+    return pos;
+}
+void access_log_flush(struct access_log *log)
+{
+    if (!log->len)
+        return;
+    pthread_mutex_lock(log->stdout_lock);
+    size_t off = 0;
+    while (off < log->len) {
+        ssize_t n = write(STDOUT_FILENO, log->buf + off, log->len - off);
+        if (n <= 0)
+            break; /* a closed or broken stdout must not stop serving */
+        off += (size_t)n;
+    }
+    pthread_mutex_unlock(log->stdout_lock);
+    log->len = 0;
+}
+
+void access_log_append(struct access_log *log, const struct timeval *now, const struct access_log_entry *e)
+{
+    /* timestamp and peer 128, numbers 80 */
+    if (log->len + e->request_part_len + e->ua_part_len + 256 > sizeof log->buf)
+        access_log_flush(log);
+    if (now->tv_sec != log->ts_sec) {
+        struct tm tm;
+        time_t secs = now->tv_sec;
+        gmtime_r(&secs, &tm);
+        snprintf(log->ts_prefix, sizeof log->ts_prefix, "ts=%04d-%02d-%02dT%02d:%02d:%02d",
+                 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        log->ts_sec = now->tv_sec;
+    }
+    char *p = log->buf + log->len;
+    size_t room = sizeof log->buf - log->len;
+    int n = snprintf(p, room, "%s.%03ldZ peer=%s ", log->ts_prefix, (long)(now->tv_usec / 1000), e->peer);
+    if (n < 0 || (size_t)n + e->request_part_len + e->ua_part_len + 80 > room)
+        return;
+    size_t len = (size_t)n;
+    memcpy(p + len, e->request_part, e->request_part_len);
+    len += e->request_part_len;
+    n = snprintf(p + len, room - len, " status=%d bytes=%llu dur_us=%llu ", e->status,
+                 (unsigned long long)e->bytes, (unsigned long long)e->duration_us);
+    if (n < 0)
+        return;
+    len += (size_t)n;
+    memcpy(p + len, e->ua_part, e->ua_part_len);
+    len += e->ua_part_len;
+    p[len++] = '\n';
+    log->len += len;
+}

@@ -1,0 +1,83 @@
+#include "ops.h"
+
+#include "config.h"
+#include "content_root.h"
+#include "metrics.h"
+#include "refs.h"
+#include "respond.h"
+#include "server.h"
+#include "strbuf.h"
+#include "worker.h"
+
+#include <string.h>
+#include <time.h>
+
+#define NO_STORE "Cache-Control: no-store\r\n"
+
+static void respond_text(struct request *r, int status, const char *type, const char *body, size_t len)
+{
+    respond_memory(r, status, type, NO_STORE, strlen(NO_STORE), body, len);
+}
+
+static void ops_status(struct request *r, bool ready)
+{
+    struct server *srv = r->w->srv;
+    struct strbuf sb = STRBUF_INIT;
+    struct ref_list refs;
+    int rc = refs_list(r->root, srv->cfg->repo_path, &refs);
+    strbuf_printf(&sb, "{\"ready\":%s,\"draining\":%s,\"root\":", ready ? "true" : "false",
+                  atomic_load(&srv->draining) ? "true" : "false");
+    strbuf_json_string(&sb, r->root->real_path, strlen(r->root->real_path));
+    strbuf_puts(&sb, ",\"repo_path\":");
+    strbuf_json_string(&sb, srv->cfg->repo_path, strlen(srv->cfg->repo_path));
+    strbuf_puts(&sb, ",\"refs\":{");
+    for (size_t i = 0; rc == 0 && i < refs.n; i++) {
+        if (i)
+            strbuf_puts(&sb, ",");
+        strbuf_json_string(&sb, refs.refs[i].name, strlen(refs.refs[i].name));
+        strbuf_puts(&sb, ":");
+        if (refs.refs[i].checksum[0])
+            strbuf_json_string(&sb, refs.refs[i].checksum, REFS_CHECKSUM_LEN);
+        else
+            strbuf_puts(&sb, "null");
+    }
+    strbuf_printf(&sb, "},\"content_generation\":%llu,\"uptime_seconds\":%lld,\"version\":\"%s\"}\n",
+                  (unsigned long long)r->root->gen, (long long)(time(NULL) - srv->started), DCN_VERSION);
+    if (rc == 0)
+        refs_free(&refs);
+    respond_text(r, 200, "application/json", sb.data, sb.len);
+    strbuf_free(&sb);
+}
+
+static void ops_metrics(struct request *r, bool ready)
+{
+    struct server *srv = r->w->srv;
+    struct metrics *per_worker[256];
+    unsigned n = srv->num_workers < 256 ? srv->num_workers : 256;
+    for (unsigned i = 0; i < n; i++)
+        per_worker[i] = &srv->workers[i]->metrics;
+    struct strbuf sb = STRBUF_INIT;
+    metrics_render(&sb, per_worker, n, ready);
+    respond_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
+    strbuf_free(&sb);
+}
+
+void ops_respond(struct request *r)
+{
+    const char *name = r->path_len > 2 ? r->path + 2 : "";
+    struct server *srv = r->w->srv;
+    if (!strcmp(name, "live")) {
+        respond_text(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
+    } else if (!strcmp(name, "ready")) {
+        if (server_is_ready(srv, r->root))
+            respond_text(r, 200, "text/plain; charset=utf-8", "ready\n", 6);
+        else
+            respond_text(r, 503, "text/plain; charset=utf-8", "not ready\n", 10);
+    } else if (!strcmp(name, "metrics")) {
+        ops_metrics(r, server_is_ready(srv, r->root));
+    } else if (!strcmp(name, "status")) {
+        ops_status(r, server_is_ready(srv, r->root));
+    } else {
+        respond_error(r->conn, r, 404);
+    }
+}

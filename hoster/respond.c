@@ -1,0 +1,212 @@
+#include "respond.h"
+
+#include "config.h"
+#include "conn.h"
+#include "content_root.h"
+#include "kickstart.h"
+#include "ops.h"
+#include "path_norm.h"
+#include "server.h"
+#include "static_file.h"
+#include "worker.h"
+
+#include <limits.h>
+#include <string.h>
+
+struct status_text {
+    int status;
+    const char *line; /* status line with CRLF */
+};
+
+static const struct status_text status_texts[] = {
+    {200, "HTTP/1.1 200 OK\r\n"},
+    {206, "HTTP/1.1 206 Partial Content\r\n"},
+    {304, "HTTP/1.1 304 Not Modified\r\n"},
+    {400, "HTTP/1.1 400 Bad Request\r\n"},
+    {403, "HTTP/1.1 403 Forbidden\r\n"},
+    {404, "HTTP/1.1 404 Not Found\r\n"},
+    {405, "HTTP/1.1 405 Method Not Allowed\r\n"},
+    {408, "HTTP/1.1 408 Request Timeout\r\n"},
+    {414, "HTTP/1.1 414 URI Too Long\r\n"},
+    {416, "HTTP/1.1 416 Range Not Satisfiable\r\n"},
+    {431, "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
+    {500, "HTTP/1.1 500 Internal Server Error\r\n"},
+    {503, "HTTP/1.1 503 Service Unavailable\r\n"},
+    {505, "HTTP/1.1 505 HTTP Version Not Supported\r\n"},
+};
+
+static const char *status_line(int status)
+{
+    for (size_t i = 0; i < sizeof status_texts / sizeof status_texts[0]; i++)
+        if (status_texts[i].status == status)
+            return status_texts[i].line;
+    return "HTTP/1.1 500 Internal Server Error\r\n";
+}
+
+size_t respond_u64(char *out, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+size_t respond_head_begin(const struct request *r, int status, char *out)
+{
+    struct worker *w = r->w;
+    const char *line = status_line(status);
+    size_t len = strlen(line);
+    memcpy(out, line, len);
+    memcpy(out + len, w->date_line, w->date_line_len);
+    len += w->date_line_len;
+    if (!r->keep_alive) {
+        memcpy(out + len, "Connection: close\r\n", 19);
+        len += 19;
+    } else if (r->head && r->head->minor_version == 0) {
+        memcpy(out + len, "Connection: keep-alive\r\n", 24);
+        len += 24;
+    }
+    return len;
+}
+
+static void fill_response_info(const struct request *r, int status, uint64_t body_len, struct response_info *ri)
+{
+    memset(ri, 0, sizeof *ri);
+    ri->status = status;
+    ri->body_len = body_len;
+    ri->start_ns = r->start_ns;
+    if (r->head) {
+        ri->method = r->head->method;
+        ri->method_len = r->head->method_len;
+        ri->target = r->head->target;
+        ri->target_len = r->head->target_len;
+        ri->ua = r->info.user_agent;
+        ri->ua_len = r->info.user_agent_len;
+    }
+}
+
+void respond_send(const struct request *r, int status, const char *head, size_t head_len,
+                  const void *body, size_t body_len)
+{
+    struct iovec iov[2] = {{(void *)head, head_len}, {(void *)body, body_len}};
+    struct response_info ri;
+    fill_response_info(r, status, body_len, &ri);
+    conn_send_iov(r->conn, iov, body_len ? 2 : 1, &ri);
+}
+
+void respond_memory(const struct request *r, int status, const char *content_type,
+                    const char *extra, size_t extra_len, const void *body, size_t body_len)
+{
+    char *h = r->w->head;
+    size_t len = respond_head_begin(r, status, h);
+    if (content_type) {
+        size_t n = strlen(content_type);
+        memcpy(h + len, "Content-Type: ", 14);
+        memcpy(h + len + 14, content_type, n);
+        memcpy(h + len + 14 + n, "\r\n", 2);
+        len += 16 + n;
+    }
+    if (status != 304) {
+        memcpy(h + len, "Content-Length: ", 16);
+        len += 16;
+        len += respond_u64(h + len, body_len);
+        memcpy(h + len, "\r\n", 2);
+        len += 2;
+    }
+    if (extra_len > WORKER_HEAD_MAX - len - 4)
+        extra_len = 0; /* cannot happen with the bounded headers callers pass */
+    if (extra_len) {
+        memcpy(h + len, extra, extra_len);
+        len += extra_len;
+    }
+    memcpy(h + len, "\r\n", 2);
+    len += 2;
+    bool no_body = r->head_only || status == 304;
+    respond_send(r, status, h, len, no_body ? NULL : body, no_body ? 0 : body_len);
+}
+
+void respond_error(struct conn *c, const struct request *r, int status)
+{
+    struct request bare = {.conn = c, .w = c->w, .start_ns = conn_now_ns()};
+    if (!r) {
+        c->close_after = true;
+        r = &bare;
+    }
+    if (!r->keep_alive)
+        c->close_after = true;
+    char body[64];
+    const char *line = status_line(status);
+    size_t n = strlen(line) - 9 - 2; /* "HTTP/1.1 " ... "\r\n" */
+    memcpy(body, line + 9, n);
+    body[n++] = '\n';
+    const char *extra = NULL;
+    size_t extra_len = 0;
+    if (status == 405) {
+        extra = "Allow: GET, HEAD\r\n";
+        extra_len = strlen(extra);
+    }
+    respond_memory(r, status, "text/plain; charset=utf-8", extra, extra_len, body, n);
+}
+
+void respond_to_request(struct conn *c, const struct http_request_head *head, uint64_t start_ns)
+{
+    struct worker *w = c->w;
+    struct request r = {
+        .conn = c,
+        .w = w,
+        .head = head,
+        .start_ns = start_ns,
+        .head_only = head->method_id == HTTP_METHOD_HEAD,
+    };
+    if (!http_request_interpret(head, &r.info)) {
+        respond_error(c, &r, 400); /* keep_alive is false: closes */
+        return;
+    }
+    r.keep_alive = r.info.keep_alive && !w->draining;
+    if (!r.keep_alive)
+        c->close_after = true;
+    if (r.info.has_body) {
+        /* we never read request bodies: the connection cannot be reused */
+        r.keep_alive = false;
+        c->close_after = true;
+        respond_error(c, &r, head->method_id == HTTP_METHOD_OTHER ? 405 : 400);
+        return;
+    }
+    if (head->method_id == HTTP_METHOD_OTHER) {
+        respond_error(c, &r, 405);
+        return;
+    }
+    size_t path_len = 0;
+    bool slash = false;
+    const char *authority = NULL;
+    size_t authority_len = 0;
+    switch (path_normalise(head->target, head->target_len, w->path_buf, PATH_MAX, &path_len, &slash,
+                           &authority, &authority_len)) {
+    case PATH_OK: break;
+    case PATH_BAD: respond_error(c, &r, 400); return;
+    case PATH_FORBIDDEN: respond_error(c, &r, 403); return;
+    case PATH_HIDDEN: respond_error(c, &r, 404); return;
+    case PATH_TOO_LONG: respond_error(c, &r, 414); return;
+    }
+    if (authority) { /* absolute form: its authority replaces Host (RFC 9112 3.2.2) */
+        r.info.host = authority;
+        r.info.host_len = authority_len;
+    }
+    r.path = w->path_buf;
+    r.path_len = path_len;
+    r.trailing_slash = slash;
+    worker_refresh_root(w);
+    r.root = w->root;
+
+    if (path_len >= 1 && r.path[0] == '-' && (path_len == 1 || r.path[1] == '/'))
+        ops_respond(&r);
+    else if (path_len > 3 && !memcmp(r.path + path_len - 3, ".ks", 3))
+        kickstart_respond(&r);
+    else
+        static_file_respond(&r);
+}

@@ -1,0 +1,308 @@
+#include "server.h"
+
+#include "config.h"
+#include "content_root.h"
+#include "log.h"
+#include "worker.h"
+
+#include <stdio.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LISTEN_BACKLOG 4096
+#define ROOT_POLL_SECONDS 1 /* fallback to inotify: catches changes deeper in the root's path */
+
+struct content_root *server_acquire_root(struct server *srv)
+{
+    pthread_mutex_lock(&srv->root_lock);
+    struct content_root *root = srv->root;
+    content_root_ref(root);
+    pthread_mutex_unlock(&srv->root_lock);
+    return root;
+}
+
+bool server_is_ready(struct server *srv, const struct content_root *root)
+{
+    if (atomic_load(&srv->draining))
+        return false;
+    char path[4096];
+    snprintf(path, sizeof path, "%s%sconfig", srv->cfg->repo_path, *srv->cfg->repo_path ? "/" : "");
+    int fd = content_root_openat(root, path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    bool ok = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    char c;
+    ok = ok && read(fd, &c, 1) >= 0;
+    close(fd);
+    return ok;
+}
+
+/* Opens the root again; with force false only when it now resolves to a
+ * different directory (a re-pointed symlink). */
+static void server_check_root(struct server *srv, bool force)
+{
+    struct stat st;
+    if (stat(srv->cfg->root, &st) < 0) {
+        if (force)
+            log_errno("content root %s", srv->cfg->root);
+        return; /* mid-swap or gone: keep serving what we have */
+    }
+    if (!force && st.st_dev == srv->root->dev && st.st_ino == srv->root->ino)
+        return;
+    struct content_root *fresh = content_root_open(srv->cfg->root, srv->root->gen + 1);
+    if (!fresh)
+        return;
+    pthread_mutex_lock(&srv->root_lock);
+    struct content_root *old = srv->root;
+    srv->root = fresh;
+    atomic_store_explicit(&srv->root_gen, fresh->gen, memory_order_release);
+    pthread_mutex_unlock(&srv->root_lock);
+    log_info("content root %s -> %s (generation %llu)", srv->cfg->root, fresh->real_path,
+             (unsigned long long)fresh->gen);
+    content_root_unref(old);
+}
+
+static void on_root_poll(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    server_check_root(arg, false);
+}
+
+static void on_inotify(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    while (read(fd, buf, sizeof buf) > 0)
+        ;
+    server_check_root(arg, false);
+}
+
+static void on_sighup(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    log_info("SIGHUP: re-opening the content root");
+    server_check_root(arg, true);
+}
+
+static void notify_workers(struct server *srv)
+{
+    for (unsigned i = 0; i < srv->num_workers; i++)
+        worker_notify(srv->workers[i]);
+}
+
+static void on_drain_timeout(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct server *srv = arg;
+    log_info("drain timeout: closing remaining connections");
+    atomic_store(&srv->force_close, true);
+    notify_workers(srv);
+}
+
+static void on_exit_check(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct server *srv = arg;
+    if (atomic_load(&srv->workers_running) == 0)
+        event_base_loopbreak(srv->base);
+}
+
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct server *srv = arg;
+    if (atomic_load(&srv->draining)) {
+        log_info("signal %d again: closing remaining connections", (int)sig);
+        on_drain_timeout(-1, 0, srv);
+        return;
+    }
+    log_info("signal %d: draining (not ready, no new connections), up to %.1f s", (int)sig,
+             srv->cfg->drain_timeout);
+    atomic_store(&srv->draining, true);
+    notify_workers(srv);
+    struct timeval tv = {(time_t)srv->cfg->drain_timeout,
+                         (suseconds_t)((srv->cfg->drain_timeout - (double)(time_t)srv->cfg->drain_timeout) * 1e6)};
+    srv->drain_timer = evtimer_new(srv->base, on_drain_timeout, srv);
+    evtimer_add(srv->drain_timer, &tv);
+    struct timeval poll = {0, 20000};
+    srv->exit_check = event_new(srv->base, -1, EV_PERSIST, on_exit_check, srv);
+    event_add(srv->exit_check, &poll);
+}
+
+static void format_addr(char *out, size_t cap, const struct sockaddr_storage *ss)
+{
+    char host[INET6_ADDRSTRLEN];
+    if (ss->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+        snprintf(out, cap, "[%s]:%u", host, ntohs(a->sin6_port));
+    } else {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+        snprintf(out, cap, "%s:%u", host, ntohs(a->sin_port));
+    }
+}
+
+/* One listening socket per worker per address, all on the same port with
+ * SO_REUSEPORT: the kernel spreads connections, no accept lock. */
+static int open_listeners(struct server *srv)
+{
+    const struct hoster_config *cfg = srv->cfg;
+    srv->listen_fds = calloc(srv->num_workers, sizeof *srv->listen_fds);
+    if (!srv->listen_fds)
+        return -1;
+    for (unsigned t = 0; t < srv->num_workers; t++)
+        for (size_t i = 0; i < 16; i++)
+            srv->listen_fds[t][i] = -1;
+    for (size_t i = 0; i < cfg->num_listen; i++) {
+        struct sockaddr_storage addr = cfg->listen[i].addr;
+        socklen_t len = cfg->listen[i].addr_len;
+        for (unsigned t = 0; t < srv->num_workers; t++) {
+            int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            int one = 1, defer = 1;
+            if (fd < 0) {
+                log_errno("listen %s: socket", cfg->listen[i].text);
+                return -1;
+            }
+            srv->listen_fds[t][i] = fd;
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+            if (addr.ss_family == AF_INET6)
+                setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+            if (bind(fd, (struct sockaddr *)&addr, len) < 0) {
+                log_errno("listen %s: bind", cfg->listen[i].text);
+                return -1;
+            }
+            if (listen(fd, LISTEN_BACKLOG) < 0) {
+                log_errno("listen %s", cfg->listen[i].text);
+                return -1;
+            }
+            /* wake us when the request has arrived, not at the handshake */
+            setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer, sizeof defer);
+            if (t == 0) {
+                /* port 0: the others must share the port the kernel chose */
+                len = sizeof addr;
+                getsockname(fd, (struct sockaddr *)&addr, &len);
+                char text[80];
+                format_addr(text, sizeof text, &addr);
+                log_info("listening on http://%s/", text);
+            }
+        }
+    }
+    return 0;
+}
+
+int server_run(const struct hoster_config *cfg)
+{
+    struct server srv_storage, *srv = &srv_storage;
+    memset(srv, 0, sizeof *srv);
+    srv->cfg = cfg;
+    srv->started = time(NULL);
+    srv->inotify_fd = -1;
+    pthread_mutex_init(&srv->root_lock, NULL);
+    pthread_mutex_init(&srv->stdout_lock, NULL);
+    int status = 1;
+
+    signal(SIGPIPE, SIG_IGN);
+    srv->root = content_root_open(cfg->root, 1);
+    if (!srv->root) {
+        log_info("cannot serve: content root %s must be a readable directory (see --root)", cfg->root);
+        return 1;
+    }
+    atomic_store(&srv->root_gen, 1);
+    srv->num_workers = cfg->threads;
+    srv->workers = calloc(srv->num_workers, sizeof *srv->workers);
+    srv->base = event_base_new();
+    if (!srv->workers || !srv->base || open_listeners(srv) < 0)
+        goto out;
+
+    /* Workers inherit a blocked signal mask: signals go to this thread. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (unsigned i = 0; i < srv->num_workers; i++) {
+        srv->workers[i] = worker_new(srv, i);
+        if (!srv->workers[i] || worker_start(srv->workers[i]) < 0) {
+            log_errno("worker %u", i);
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
+            atomic_store(&srv->force_close, true);
+            goto stop_workers;
+        }
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+    srv->sig_hup = evsignal_new(srv->base, SIGHUP, on_sighup, srv);
+    srv->sig_term = evsignal_new(srv->base, SIGTERM, on_sigterm, srv);
+    srv->sig_int = evsignal_new(srv->base, SIGINT, on_sigterm, srv);
+    evsignal_add(srv->sig_hup, NULL);
+    evsignal_add(srv->sig_term, NULL);
+    evsignal_add(srv->sig_int, NULL);
+
+    /* Watch the directory that holds the root: re-pointing a symlinked root
+     * is a create/rename there. */
+    char *copy = strdup(cfg->root);
+    srv->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (copy && srv->inotify_fd >= 0 &&
+        inotify_add_watch(srv->inotify_fd, dirname(copy), IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_ATTRIB) >= 0) {
+        srv->inotify_ev = event_new(srv->base, srv->inotify_fd, EV_READ | EV_PERSIST, on_inotify, srv);
+        event_add(srv->inotify_ev, NULL);
+    }
+    free(copy);
+    struct timeval poll = {ROOT_POLL_SECONDS, 0};
+    srv->poll_ev = event_new(srv->base, -1, EV_PERSIST, on_root_poll, srv);
+    event_add(srv->poll_ev, &poll);
+
+    event_base_dispatch(srv->base);
+    status = 0;
+
+stop_workers:
+    notify_workers(srv);
+    for (unsigned i = 0; i < srv->num_workers; i++) {
+        if (srv->workers[i] && srv->workers[i]->thread) {
+            if (!atomic_load(&srv->draining)) {
+                atomic_store(&srv->force_close, true);
+                worker_notify(srv->workers[i]);
+            }
+            pthread_join(srv->workers[i]->thread, NULL);
+        }
+    }
+    log_info("stopped");
+out:
+    for (unsigned i = 0; srv->workers && i < srv->num_workers; i++)
+        worker_free(srv->workers[i]);
+    if (srv->listen_fds)
+        for (unsigned t = 0; t < srv->num_workers; t++)
+            for (size_t i = 0; i < 16; i++)
+                if (srv->listen_fds[t][i] >= 0)
+                    close(srv->listen_fds[t][i]);
+    free(srv->listen_fds);
+    free(srv->workers);
+    struct event *events[] = {srv->sig_hup, srv->sig_term, srv->sig_int, srv->inotify_ev, srv->poll_ev,
+                              srv->drain_timer, srv->exit_check};
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+        if (events[i])
+            event_free(events[i]);
+    if (srv->inotify_fd >= 0)
+        close(srv->inotify_fd);
+    if (srv->base)
+        event_base_free(srv->base);
+    content_root_unref(srv->root);
+    return status;
+}

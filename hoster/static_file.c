@@ -1,0 +1,432 @@
+#include "static_file.h"
+
+#include "conditional.h"
+#include "config.h"
+#include "conn.h"
+#include "content_root.h"
+#include "dir_listing.h"
+#include "file_cache.h"
+#include "http_date.h"
+#include "range.h"
+#include "respond.h"
+#include "server.h"
+#include "worker.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CACHE_CONTROL_IMMUTABLE "Cache-Control: public, max-age=31536000, immutable\r\n"
+#define CACHE_CONTROL_REVALIDATE "Cache-Control: no-cache\r\n"
+#define HEAD_TAIL_MAX 320 /* Content-Type..Cache-Control: bounded fields only */
+
+/* What a response describes, wherever the body comes from. */
+struct representation {
+    uint64_t size;
+    time_t mtime;
+    const char *content_type;
+    const char *etag;          /* quotes included */
+    size_t etag_len;
+    const char *head_tail;     /* 200 head from Content-Type to the blank line */
+    size_t head_tail_len;
+    const char *validators;    /* Last-Modified, ETag and Cache-Control lines inside head_tail */
+    size_t validators_len;
+    const char *mem;           /* body in memory, or NULL... */
+    int fd;                    /* ...in this file (owned: closed or handed to a file segment) */
+};
+
+static bool has_prefix(const char *s, size_t len, const char *prefix)
+{
+    size_t n = strlen(prefix);
+    return len >= n && !memcmp(s, prefix, n);
+}
+
+bool static_file_is_immutable(const char *repo_path, const char *path, size_t path_len)
+{
+    size_t rl = strlen(repo_path);
+    if (rl) {
+        if (path_len <= rl || memcmp(path, repo_path, rl) || path[rl] != '/')
+            return false;
+        path += rl + 1;
+        path_len -= rl + 1;
+    }
+    return has_prefix(path, path_len, "objects/") || has_prefix(path, path_len, "deltas/") ||
+           has_prefix(path, path_len, "delta-indexes/");
+}
+
+static const char *content_type_for(const char *path, size_t len)
+{
+    static const struct {
+        const char *ext;
+        const char *type;
+    } types[] = {
+        {".json", "application/json"},   {".html", "text/html; charset=utf-8"},
+        {".txt", "text/plain; charset=utf-8"}, {".ks", "text/plain; charset=utf-8"},
+        {".xml", "application/xml"},     {".css", "text/css"},
+        {".js", "text/javascript"},      {".svg", "image/svg+xml"},
+        {".png", "image/png"},           {".iso", "application/vnd.efi.iso"},
+        {".asc", "text/plain; charset=utf-8"},
+    };
+    const char *dot = NULL;
+    for (size_t i = len; i > 0 && path[i - 1] != '/'; i--) {
+        if (path[i - 1] == '.') {
+            dot = path + i - 1;
+            break;
+        }
+    }
+    if (dot)
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            if (!strcmp(dot, types[i].ext))
+                return types[i].type;
+    return "application/octet-stream";
+}
+
+/* Builds the 200 head tail into out (HEAD_TAIL_MAX bytes):
+ * Content-Type, Content-Length, Accept-Ranges, then the validators block
+ * (Last-Modified, ETag, Cache-Control) and the blank line. */
+static size_t build_head_tail(char *out, const char *content_type, const struct stat *st, bool immutable,
+                              size_t *validators_off, size_t *validators_len, size_t *etag_off, size_t *etag_len)
+{
+    char date[HTTP_DATE_LEN + 1];
+    char etag[ETAG_MAX];
+    http_date_format(st->st_mtim.tv_sec, date);
+    size_t elen = etag_format((uint64_t)st->st_size, st->st_mtim.tv_sec, st->st_mtim.tv_nsec, etag);
+    int n = snprintf(out, HEAD_TAIL_MAX, "Content-Type: %s\r\nContent-Length: %llu\r\nAccept-Ranges: bytes\r\n",
+                     content_type, (unsigned long long)st->st_size);
+    *validators_off = (size_t)n;
+    n += snprintf(out + n, HEAD_TAIL_MAX - (size_t)n, "Last-Modified: %s\r\nETag: ", date);
+    *etag_off = (size_t)n;
+    *etag_len = elen;
+    memcpy(out + n, etag, elen);
+    n += (int)elen;
+    n += snprintf(out + n, HEAD_TAIL_MAX - (size_t)n, "\r\n%s",
+                  immutable ? CACHE_CONTROL_IMMUTABLE : CACHE_CONTROL_REVALIDATE);
+    *validators_len = (size_t)n - *validators_off;
+    memcpy(out + n, "\r\n", 2);
+    return (size_t)n + 2;
+}
+
+static void close_body(struct representation *rep)
+{
+    if (!rep->mem && rep->fd >= 0)
+        close(rep->fd);
+    rep->fd = -1;
+}
+
+/* Appends [first, first+len) of the body to out. */
+static int add_body(struct evbuffer *out, struct representation *rep, struct evbuffer_file_segment *seg,
+                    uint64_t first, uint64_t len)
+{
+    if (rep->mem)
+        return evbuffer_add(out, rep->mem + first, len);
+    return evbuffer_add_file_segment(out, seg, (ev_off_t)first, (ev_off_t)len);
+}
+
+static void send_not_modified(struct request *r, struct representation *rep)
+{
+    char *h = r->w->head;
+    size_t len = respond_head_begin(r, 304, h);
+    memcpy(h + len, rep->validators, rep->validators_len);
+    len += rep->validators_len;
+    memcpy(h + len, "\r\n", 2);
+    len += 2;
+    close_body(rep);
+    respond_send(r, 304, h, len, NULL, 0);
+}
+
+static void send_unsatisfiable(struct request *r, struct representation *rep)
+{
+    char extra[64];
+    int n = snprintf(extra, sizeof extra, "Content-Range: bytes */%llu\r\n", (unsigned long long)rep->size);
+    close_body(rep);
+    respond_memory(r, 416, "text/plain; charset=utf-8", extra, (size_t)n, "416 Range Not Satisfiable\n", 26);
+}
+
+/* 206: one range as a plain body, several as multipart/byteranges. */
+static void send_ranges(struct request *r, struct representation *rep, const struct byte_range *ranges, size_t n)
+{
+    struct worker *w = r->w;
+    char *h = w->head;
+    size_t len = respond_head_begin(r, 206, h);
+    char boundary[40];
+    uint64_t body_len = 0;
+    if (n == 1) {
+        body_len = ranges[0].last - ranges[0].first + 1;
+        len += (size_t)snprintf(h + len, WORKER_HEAD_MAX - len,
+                                "Content-Type: %s\r\nContent-Length: %llu\r\nContent-Range: bytes %llu-%llu/%llu\r\n",
+                                rep->content_type, (unsigned long long)body_len,
+                                (unsigned long long)ranges[0].first, (unsigned long long)ranges[0].last,
+                                (unsigned long long)rep->size);
+    } else {
+        snprintf(boundary, sizeof boundary, "dcn%016llx%08llx", (unsigned long long)r->start_ns,
+                 (unsigned long long)r->conn->bytes_queued);
+        for (size_t i = 0; i < n; i++) {
+            char part[256];
+            body_len += (uint64_t)snprintf(part, sizeof part, "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
+                                           boundary, rep->content_type, (unsigned long long)ranges[i].first,
+                                           (unsigned long long)ranges[i].last, (unsigned long long)rep->size);
+            body_len += ranges[i].last - ranges[i].first + 1;
+        }
+        body_len += strlen(boundary) + 8; /* "\r\n--" boundary "--\r\n" */
+        len += (size_t)snprintf(h + len, WORKER_HEAD_MAX - len,
+                                "Content-Type: multipart/byteranges; boundary=%s\r\nContent-Length: %llu\r\n",
+                                boundary, (unsigned long long)body_len);
+    }
+    memcpy(h + len, rep->validators, rep->validators_len);
+    len += rep->validators_len;
+    memcpy(h + len, "Accept-Ranges: bytes\r\n\r\n", 24);
+    len += 24;
+
+    if (r->head_only || (n == 1 && rep->mem)) {
+        respond_send(r, 206, h, len, r->head_only ? NULL : rep->mem + ranges[0].first,
+                     r->head_only ? 0 : body_len);
+        close_body(rep);
+        return;
+    }
+    struct evbuffer *out = conn_output(r->conn);
+    struct evbuffer_file_segment *seg = NULL;
+    if (!rep->mem) {
+        seg = evbuffer_file_segment_new(rep->fd, 0, (ev_off_t)rep->size, EVBUF_FS_CLOSE_ON_FREE);
+        if (!seg) {
+            close_body(rep);
+            respond_error(r->conn, r, 500);
+            return;
+        }
+        rep->fd = -1; /* the segment owns it */
+    }
+    size_t before = evbuffer_get_length(out);
+    int rc = evbuffer_add(out, h, len);
+    if (n == 1) {
+        rc |= add_body(out, rep, seg, ranges[0].first, body_len);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            rc |= evbuffer_add_printf(out, "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
+                                      boundary, rep->content_type, (unsigned long long)ranges[i].first,
+                                      (unsigned long long)ranges[i].last, (unsigned long long)rep->size) < 0;
+            rc |= add_body(out, rep, seg, ranges[i].first, ranges[i].last - ranges[i].first + 1);
+        }
+        rc |= evbuffer_add_printf(out, "\r\n--%s--\r\n", boundary) < 0;
+    }
+    if (seg)
+        evbuffer_file_segment_free(seg); /* the buffer holds its own references */
+    if (rc)
+        r->conn->broken = true;
+    struct response_info ri = {
+        .status = 206, .body_len = body_len, .start_ns = r->start_ns,
+        .method = r->head->method, .method_len = r->head->method_len,
+        .target = r->head->target, .target_len = r->head->target_len,
+        .ua = r->info.user_agent, .ua_len = r->info.user_agent_len,
+    };
+    conn_queued(r->conn, evbuffer_get_length(out) - before, &ri);
+}
+
+static void send_full(struct request *r, struct representation *rep)
+{
+    struct worker *w = r->w;
+    char *h = w->head;
+    size_t begin = respond_head_begin(r, 200, h);
+    if (rep->mem || r->head_only) {
+        struct iovec iov[3] = {
+            {h, begin},
+            {(void *)rep->head_tail, rep->head_tail_len},
+            {(void *)rep->mem, r->head_only ? 0 : rep->size},
+        };
+        struct response_info ri = {
+            .status = 200, .body_len = r->head_only ? 0 : rep->size, .start_ns = r->start_ns,
+            .method = r->head->method, .method_len = r->head->method_len,
+            .target = r->head->target, .target_len = r->head->target_len,
+            .ua = r->info.user_agent, .ua_len = r->info.user_agent_len,
+        };
+        close_body(rep);
+        conn_send_iov(r->conn, iov, iov[2].iov_len ? 3 : 2, &ri);
+        return;
+    }
+    struct evbuffer *out = conn_output(r->conn);
+    size_t before = evbuffer_get_length(out);
+    int rc = evbuffer_add(out, h, begin) | evbuffer_add(out, rep->head_tail, rep->head_tail_len);
+    struct evbuffer_file_segment *seg = evbuffer_file_segment_new(rep->fd, 0, (ev_off_t)rep->size, EVBUF_FS_CLOSE_ON_FREE);
+    if (!seg) {
+        close_body(rep);
+        r->conn->broken = true;
+    } else {
+        rep->fd = -1;
+        rc |= evbuffer_add_file_segment(out, seg, 0, (ev_off_t)rep->size);
+        evbuffer_file_segment_free(seg);
+    }
+    if (rc)
+        r->conn->broken = true;
+    struct response_info ri = {
+        .status = 200, .body_len = rep->size, .start_ns = r->start_ns,
+        .method = r->head->method, .method_len = r->head->method_len,
+        .target = r->head->target, .target_len = r->head->target_len,
+        .ua = r->info.user_agent, .ua_len = r->info.user_agent_len,
+    };
+    conn_queued(r->conn, evbuffer_get_length(out) - before, &ri);
+}
+
+/* The request's validators and Range decide between 304, 416, 206, 200. */
+static void send_representation(struct request *r, struct representation *rep)
+{
+    const struct http_request_info *in = &r->info;
+    if ((in->if_none_match || in->if_modified_since) &&
+        cond_not_modified(in->if_none_match, in->if_none_match_len, in->if_modified_since,
+                          in->if_modified_since_len, rep->etag, rep->etag_len, rep->mtime)) {
+        send_not_modified(r, rep);
+        return;
+    }
+    if (in->range && cond_if_range_matches(in->if_range, in->if_range_len, rep->etag, rep->etag_len, rep->mtime)) {
+        struct byte_range ranges[RANGE_MAX];
+        size_t n = 0;
+        switch (range_parse(in->range, in->range_len, rep->size, ranges, RANGE_MAX, &n)) {
+        case RANGE_OK:
+            send_ranges(r, rep, ranges, n);
+            return;
+        case RANGE_UNSATISFIABLE:
+            send_unsatisfiable(r, rep);
+            return;
+        case RANGE_IGNORE:
+            break;
+        }
+    }
+    send_full(r, rep);
+}
+
+static int status_for_errno(int err)
+{
+    switch (err) {
+    case ENOENT: case ENOTDIR: case ENAMETOOLONG: return 404;
+    case EACCES: case EPERM: case EXDEV: case ELOOP: return 403;
+    default: return 500;
+    }
+}
+
+static bool read_all(int fd, char *buf, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = pread(fd, buf + off, len - off, (off_t)off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return false; /* error, or the file shrank under us */
+        off += (size_t)n;
+    }
+    return true;
+}
+
+static void rep_from_entry(struct representation *rep, const struct file_cache_entry *e)
+{
+    *rep = (struct representation){
+        .size = (uint64_t)e->size, .mtime = e->mtime.tv_sec,
+        .content_type = content_type_for(e->path, e->path_len),
+        .etag = e->etag, .etag_len = e->etag_len,
+        .head_tail = e->head_tail, .head_tail_len = e->head_tail_len,
+        .validators = e->validators, .validators_len = e->validators_len,
+        .mem = e->body, .fd = -1,
+    };
+}
+
+void static_file_respond(struct request *r)
+{
+    struct worker *w = r->w;
+    const struct hoster_config *cfg = w->srv->cfg;
+    bool immutable = static_file_is_immutable(cfg->repo_path, r->path, r->path_len);
+    bool cacheable = immutable && w->cache && !r->trailing_slash;
+    struct stat st;
+    struct representation rep;
+
+    if (cacheable) {
+        struct file_cache_entry *e = file_cache_get(w->cache, r->path, r->path_len);
+        if (e) {
+            /* one stat, no open/read/close: a replaced file is never served stale */
+            if (fstatat(r->root->fd, r->path, &st, AT_SYMLINK_NOFOLLOW) == 0 && file_cache_entry_fresh(e, &st)) {
+                metrics_add(&w->metrics.cache_hits, 1);
+                rep_from_entry(&rep, e);
+                send_representation(r, &rep);
+                return;
+            }
+            file_cache_remove(w->cache, e);
+        }
+        metrics_add(&w->metrics.cache_misses, 1);
+    }
+
+    int fd = content_root_openat(r->root, r->path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
+        respond_error(r->conn, r, status_for_errno(errno));
+        return;
+    }
+    if (fstat(fd, &st) < 0) {
+        close(fd);
+        respond_error(r->conn, r, 500);
+        return;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        if (cfg->list_dirs)
+            dir_listing_respond(r, fd); /* takes fd */
+        else {
+            close(fd);
+            respond_error(r->conn, r, 403);
+        }
+        return;
+    }
+    if (!S_ISREG(st.st_mode) || r->trailing_slash) {
+        close(fd);
+        respond_error(r->conn, r, S_ISREG(st.st_mode) ? 404 : 403);
+        return;
+    }
+
+    const char *ctype = content_type_for(r->path, r->path_len);
+    bool small = (size_t)st.st_size < cfg->sendfile_min;
+    if (small && cacheable) {
+        struct file_cache_entry *e = file_cache_put(w->cache, r->path, r->path_len, HEAD_TAIL_MAX, (size_t)st.st_size);
+        if (e) {
+            if (!read_all(fd, e->body, (size_t)st.st_size)) {
+                file_cache_remove(w->cache, e);
+                close(fd);
+                respond_error(r->conn, r, 500);
+                return;
+            }
+            close(fd);
+            size_t voff, vlen, eoff, elen;
+            e->head_tail_len = build_head_tail(e->head_tail, ctype, &st, true, &voff, &vlen, &eoff, &elen);
+            e->validators = e->head_tail + voff;
+            e->validators_len = vlen;
+            e->etag = e->head_tail + eoff;
+            e->etag_len = elen;
+            e->dev = st.st_dev;
+            e->ino = st.st_ino;
+            e->size = st.st_size;
+            e->mtime = st.st_mtim;
+            e->ctime = st.st_ctim;
+            rep_from_entry(&rep, e);
+            send_representation(r, &rep);
+            return;
+        }
+    }
+
+    char head_tail[HEAD_TAIL_MAX];
+    size_t voff, vlen, eoff, elen;
+    size_t tail_len = build_head_tail(head_tail, ctype, &st, immutable, &voff, &vlen, &eoff, &elen);
+    rep = (struct representation){
+        .size = (uint64_t)st.st_size, .mtime = st.st_mtim.tv_sec, .content_type = ctype,
+        .etag = head_tail + eoff, .etag_len = elen,
+        .head_tail = head_tail, .head_tail_len = tail_len,
+        .validators = head_tail + voff, .validators_len = vlen,
+        .fd = fd,
+    };
+    if (small) {
+        if (!read_all(fd, w->file_buf, (size_t)st.st_size)) {
+            close(fd);
+            respond_error(r->conn, r, 500);
+            return;
+        }
+        close(fd);
+        rep.fd = -1;
+        rep.mem = w->file_buf;
+    }
+    send_representation(r, &rep);
+}

@@ -1,0 +1,44 @@
+/* config: dcn-hoster's settings from flags and DCN_HOSTER_* environment
+ * variables (flags win), with defaults. */
+#ifndef DCN_HOSTER_CONFIG_H
+#define DCN_HOSTER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#define HOSTER_MAX_LISTEN 16
+
+struct listen_addr {
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    char text[64]; /* as given, e.g. "[::1]:8080" */
+};
+
+struct hoster_config {
+    char *root;                 /* content root path */
+    char *repo_path;            /* repo location inside the root, "" if the root is the repo */
+    char *public_url;           /* without trailing '/', NULL: from Host */
+    char *ref;                  /* NULL: first ref under refs/heads */
+    struct listen_addr listen[HOSTER_MAX_LISTEN];
+    size_t num_listen;
+    unsigned threads;
+    unsigned max_connections;
+    size_t max_head_size;
+    unsigned max_headers;
+    double head_timeout;  /* seconds */
+    double idle_timeout;
+    double send_timeout;
+    double drain_timeout;
+    size_t cache_size;    /* bytes over all workers */
+    size_t sendfile_min;  /* files this large or larger go by sendfile */
+    bool access_log;
+    bool list_dirs;
+};
+
+/* Fills cfg from the environment and argv. Returns 0 to run, 1 when --help
+ * was printed, -1 on a bad flag or value (already reported on stderr). */
+int hoster_config_load(struct hoster_config *cfg, int argc, char **argv);
+void hoster_config_free(struct hoster_config *cfg);
+
+#endif

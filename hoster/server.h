@@ -1,0 +1,47 @@
+/* server: the process-wide context. The main thread owns signals, the
+ * content-root watch and the drain; workers (worker.h) serve connections. */
+#ifndef DCN_SERVER_H
+#define DCN_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+struct hoster_config;
+struct content_root;
+struct worker;
+struct event_base;
+struct event;
+
+struct server {
+    const struct hoster_config *cfg;
+    struct event_base *base;      /* main thread's loop */
+    struct worker **workers;
+    unsigned num_workers;
+    int (*listen_fds)[16];        /* [worker][listener]: one SO_REUSEPORT socket each */
+    pthread_mutex_t root_lock;    /* guards root and the reference a worker takes on it */
+    struct content_root *root;    /* current content root */
+    _Atomic uint64_t root_gen;    /* root->gen, readable without the lock */
+    atomic_bool draining;         /* SIGTERM seen: not ready, no new connections */
+    atomic_bool force_close;      /* drain timeout passed: workers drop all connections */
+    pthread_mutex_t stdout_lock;  /* access-log buffers are written whole */
+    time_t started;
+    int inotify_fd;               /* watches the directory holding a symlinked root, or -1 */
+    struct event *inotify_ev, *poll_ev, *sig_hup, *sig_term, *sig_int, *drain_timer;
+    struct event *exit_check;     /* while draining: polls workers_running */
+    atomic_uint workers_running;
+};
+
+/* Returns the current root with a reference the caller must drop. */
+struct content_root *server_acquire_root(struct server *srv);
+
+/* Ready: not draining and <root>/<repo-path>/config is a readable file. */
+bool server_is_ready(struct server *srv, const struct content_root *root);
+
+/* Starts everything and blocks until the server has drained. Returns the
+ * process exit status. */
+int server_run(const struct hoster_config *cfg);
+
+#endif

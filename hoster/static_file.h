@@ -1,0 +1,18 @@
+/* static_file: files under the root: resolve beneath the root, cache policy,
+ * conditional and range decisions, then the body from the worker's cache,
+ * from memory, or by sendfile. */
+#ifndef DCN_STATIC_FILE_H
+#define DCN_STATIC_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct request;
+
+void static_file_respond(struct request *r);
+
+/* Content-addressed (never changing) path: under <repo>/objects/,
+ * <repo>/deltas/ or <repo>/delta-indexes/. */
+bool static_file_is_immutable(const char *repo_path, const char *path, size_t path_len);
+
+#endif

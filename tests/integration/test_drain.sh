@@ -1,0 +1,114 @@
+#!/bin/bash
+# Graceful shutdown: on SIGTERM dcn-hoster stops accepting (new connections
+# are refused), closes idle keep-alive connections, lets a response in flight
+# finish intact, then exits 0; a client that stalls does not hold it past
+# --drain-timeout; with nothing in flight it exits at once.
+source "$(dirname "$0")/lib.sh"
+
+mkdir -p "$T/root"
+ostree init --repo="$T/root/repo" --mode=archive
+head -c 50M /dev/urandom >"$T/root/big.bin"
+SUM=$(sha256sum <"$T/root/big.bin")
+
+# idle_conn RESULT: a keep-alive connection that makes one request (/-/live),
+# then waits; writes "ready" to RESULT after the response, then "eof" when the
+# server closes the connection (or "timeout").
+idle_conn() {
+    python3 - "$PORT" "$1" <<'PY' &
+import socket, sys, time
+port, result = int(sys.argv[1]), sys.argv[2]
+s = socket.create_connection(("127.0.0.1", port))
+s.sendall(b"GET /-/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+head, body = buf.split(b"\r\n\r\n", 1)
+length = 0
+for line in head.split(b"\r\n")[1:]:
+    k, v = line.split(b":", 1)
+    if k.strip().lower() == b"content-length":
+        length = int(v)
+while len(body) < length:
+    body += s.recv(4096)
+open(result, "w").write("ready %s\n" % head.split(b"\r\n")[0].decode())
+s.settimeout(15)
+try:
+    while s.recv(4096):
+        pass
+    what = "eof"
+except socket.timeout:
+    what = "timeout"
+except ConnectionResetError:
+    what = "eof"
+open(result, "a").write(what + "\n")
+PY
+    track_pid $!
+}
+
+wait_file_line() { # wait_file_line FILE REGEX SECONDS
+    local i
+    for i in $(seq 1 "$(awk -v s="$3" 'BEGIN { print int(s * 20) }')"); do
+        grep -qE "$2" "$1" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# ---- 1. a download in flight finishes; new connections are refused -------------
+hoster_start drain --root "$T/root" --drain-timeout 20
+idle_conn "$T/idle"
+wait_file_line "$T/idle" '^ready HTTP/1.1 200' 5 || fail "keep-alive connection: no 200 for /-/live: $(cat "$T/idle" 2>/dev/null)"
+curl -sS --limit-rate 10M -o "$T/dl" "$URL/big.bin" &
+DL_PID=$!
+track_pid "$DL_PID"
+for i in $(seq 1 100); do [[ $(stat -c %s "$T/dl" 2>/dev/null || echo 0) -ge 1048576 ]] && break; sleep 0.05; done
+[[ $(stat -c %s "$T/dl" 2>/dev/null || echo 0) -ge 1048576 ]] || fail "download did not start"
+
+kill -TERM "$HOSTER_PID"
+refused=
+for i in $(seq 1 40); do
+    rc=0; curl -sS -o /dev/null --max-time 2 "$URL/-/live" 2>/dev/null || rc=$?
+    [[ $rc -eq 7 ]] && { refused=1; break; }
+    sleep 0.05
+done
+[[ -n $refused ]] || fail "2 s after SIGTERM a new connection is still accepted (curl exit $rc)"
+wait_file_line "$T/idle" '^(eof|timeout)$' 3 || fail "idle keep-alive connection still open 3 s after SIGTERM"
+expect_eq "$(tail -n1 "$T/idle")" eof "idle keep-alive connection after SIGTERM"
+kill -0 "$DL_PID" 2>/dev/null || fail "the download ended before the checks; the test proves nothing"
+[[ $(awk '{print $3}' "/proc/$HOSTER_PID/stat") != Z ]] || fail "dcn-hoster exited with a download in flight"
+rc=0; curl -sS -o /dev/null --max-time 2 "$URL/-/live" 2>/dev/null || rc=$?
+expect_eq "$rc" 7 "curl exit status for a new connection while draining (7: refused)"
+
+rc=0; wait "$DL_PID" || rc=$?
+expect_eq "$rc" 0 "curl exit status of the download in flight at SIGTERM"
+[[ $(sha256sum <"$T/dl") == "$SUM" ]] || fail "the download in flight at SIGTERM is not the file's bytes"
+hoster_wait_exit 3 || fail "dcn-hoster still running 3 s after the last response finished"
+expect_eq "$HOSTER_RC" 0 "exit status after draining"
+pass "SIGTERM: new connections refused, idle keep-alive closed, download finished intact, exit 0 ${HOSTER_WAITED}s after it"
+
+# ---- 2. a stalled client does not hold the process past --drain-timeout --------------
+hoster_start stall --root "$T/root" --drain-timeout 2
+python3 - "$PORT" <<'PY' &
+import socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+s.connect(("127.0.0.1", int(sys.argv[1])))
+s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+time.sleep(60)   # never reads
+PY
+track_pid $!
+sleep 0.5
+kill -TERM "$HOSTER_PID"
+hoster_wait_exit 6 || fail "dcn-hoster still running 6 s after SIGTERM with --drain-timeout 2"
+awk -v w="$HOSTER_WAITED" 'BEGIN { exit !(w >= 1.5) }' \
+    || fail "dcn-hoster exited ${HOSTER_WAITED}s after SIGTERM with a response in flight (drain-timeout 2 s)"
+pass "stalled client: exit ${HOSTER_WAITED}s after SIGTERM with --drain-timeout 2 (status $HOSTER_RC)"
+
+# ---- 3. nothing in flight: exit 0 at once ---------------------------------------------
+hoster_start idle --root "$T/root"
+expect_eq "$(http_code "$URL/-/ready")" 200 "/-/ready before SIGTERM"
+kill -TERM "$HOSTER_PID"
+hoster_wait_exit 1.5 || fail "idle dcn-hoster still running 1.5 s after SIGTERM"
+expect_eq "$HOSTER_RC" 0 "exit status of an idle dcn-hoster after SIGTERM"
+pass "idle: exit 0 ${HOSTER_WAITED}s after SIGTERM"
+pass "test_drain"

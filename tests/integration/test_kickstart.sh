@@ -1,0 +1,89 @@
+#!/bin/bash
+# Kickstart templates: @URL@, @REPO_URL@, @REF@, @COMMIT@ filled in from
+# --public-url or from the Host header; other @...@ text left alone; an invalid
+# Host gets 400 when it is needed (and only then); text/plain, no-cache,
+# Content-Length of the filled-in body.
+source "$(dirname "$0")/lib.sh"
+
+REF=rhel/9/x86_64/edge
+make_sample_root "$T/root"
+COMMIT=$(ostree --repo="$T/root/repo" rev-parse "$REF")
+grep -q '@REPO_URL@' "$T/root/dcn.ks" && grep -q '@REF@' "$T/root/dcn.ks" || fail "sample dcn.ks lacks @REPO_URL@/@REF@"
+mkdir -p "$T/root/site/a"
+cat >"$T/root/site/a/extra.ks" <<'EOF'
+# @FOO@ stays, @REF stays, user@example.com stays, @@ stays
+url --url=@URL@/iso
+ostreesetup --osname=rhel --url=@REPO_URL@ --ref=@REF@
+# commit @COMMIT@ @REF@@REF@ @BAR@
+EOF
+
+# expected TEMPLATE URL: the template with the placeholders filled in.
+expected() {
+    sed -e "s|@REPO_URL@|$2/repo|g" -e "s|@URL@|$2|g" -e "s|@REF@|$REF|g" -e "s|@COMMIT@|$COMMIT|g" "$1"
+}
+# check_ks PATH BASEURL WHAT [curl args...]: GET PATH, compare with the filled-in template.
+check_ks() {
+    local path=$1 base=$2 what=$3; shift 3
+    curl -sS -D "$T/ks.h" -o "$T/ks.got" "$@" "$URL$path"
+    expect_eq "$(head -n1 "$T/ks.h" | tr -d '\r' | cut -d' ' -f2)" 200 "status of $path ($what)"
+    expected "$T/root$path" "$base" >"$T/ks.want"
+    diff -u "$T/ks.want" "$T/ks.got" >"$T/ks.diff" || { cat "$T/ks.diff" >&2; fail "$path ($what): body differs from the filled-in template"; }
+    expect_eq "$(header content-length "$T/ks.h")" "$(stat -c %s "$T/ks.got")" "Content-Length of $path ($what)"
+    local ct; ct=$(header content-type "$T/ks.h")
+    [[ $ct == text/plain* ]] || fail "Content-Type of $path: '$ct'"
+    expect_eq "$(header cache-control "$T/ks.h")" no-cache "Cache-Control of $path"
+    [[ -z $(header content-encoding "$T/ks.h") ]] || fail "$path has a Content-Encoding"
+}
+
+# ---- 1. with --public-url -------------------------------------------------------------
+hoster_start ks-public --root "$T/root" --public-url https://dcn.apps.example.com
+check_ks /dcn.ks https://dcn.apps.example.com "--public-url"
+grep -qx 'ostreesetup --nogpg --osname=rhel --remote=edge --url=https://dcn.apps.example.com/repo --ref=rhel/9/x86_64/edge' "$T/ks.got" \
+    || fail "dcn.ks: no ostreesetup line with the public repo URL and ref"
+expect_eq "$(header content-type "$T/ks.h")" "text/plain; charset=utf-8" "Content-Type of dcn.ks"
+check_ks /site/a/extra.ks https://dcn.apps.example.com "nested, unknown placeholders"
+grep -qF '# @FOO@ stays, @REF stays, user@example.com stays, @@ stays' "$T/ks.got" || fail "unknown @FOO@ text was changed"
+grep -qF "@BAR@" "$T/ks.got" || fail "@BAR@ was changed"
+# With --public-url the Host is not needed: even an invalid one is no error.
+check_ks /dcn.ks https://dcn.apps.example.com "--public-url, invalid Host" -H 'Host: evil.com/x'
+# HEAD: same length, no body.
+curl -sS -I -o "$T/head.h" "$URL/dcn.ks"
+curl -sS -o "$T/get.body" "$URL/dcn.ks"
+expect_eq "$(header content-length "$T/head.h")" "$(stat -c %s "$T/get.body")" "HEAD /dcn.ks Content-Length"
+hoster_stop
+pass "--public-url: placeholders filled in, unknown ones kept, text/plain; charset=utf-8, no-cache, exact Content-Length"
+
+# ---- 2. from the Host header --------------------------------------------------------------
+hoster_start ks-host --root "$T/root"
+check_ks /dcn.ks "http://dcn.example.com:8080" "Host with port" -H 'Host: dcn.example.com:8080'
+grep -qx 'ostreesetup --nogpg --osname=rhel --remote=edge --url=http://dcn.example.com:8080/repo --ref=rhel/9/x86_64/edge' "$T/ks.got" \
+    || fail "dcn.ks: no ostreesetup line with the Host-derived repo URL"
+check_ks /dcn.ks "http://dcn.example.com" "Host without port" -H 'Host: dcn.example.com'
+check_ks /dcn.ks "http://127.0.0.1:$PORT" "curl's own Host"
+check_ks /dcn.ks "http://[::1]:8080" "IPv6 literal Host" -H 'Host: [::1]:8080'
+check_ks /site/a/extra.ks "http://10.0.0.5" "IPv4 Host" -H 'Host: 10.0.0.5'
+pass "Host header: host:port, host, IPv4, IPv6 literal"
+
+for bad in 'evil.com/x' 'evil.com x' '[::1' '[::1:8080' 'evil.com:80x' 'user@evil.com' 'evil.com"x' 'a/../c'; do
+    expect_eq "$(http_code "$URL/dcn.ks" -H "Host: $bad")" 400 "kickstart with Host '$bad'"
+done
+expect_eq "$(http_code "$URL/dcn.ks" -H 'Host;')" 400 "kickstart with an empty Host"
+expect_eq "$(http_code "$URL/dcn.ks" -H 'Host:')" 400 "kickstart over HTTP/1.1 without Host"
+# The Host is only needed for kickstarts: a repo file with an odd Host is served.
+expect_eq "$(http_code "$URL/repo/config" -H 'Host: evil.com/x')" 200 "repo/config with Host 'evil.com/x' (not needed)"
+expect_eq "$(http_code "$URL/dcn.ks")" 200 "kickstart after the 400s"
+hoster_stop
+pass "invalid Host -> 400 for kickstarts only"
+
+# ---- 3. --ref -------------------------------------------------------------------------------
+V1=$(ostree --repo="$T/root/repo" rev-parse "$REF^")
+ostree --repo="$T/root/repo" refs --create=rhel/9/x86_64/other "$V1"
+hoster_start ks-ref --root "$T/root" --public-url http://inst.example --ref rhel/9/x86_64/other
+curl -sS -o "$T/ks.got" "$URL/dcn.ks"
+grep -qx 'ostreesetup --nogpg --osname=rhel --remote=edge --url=http://inst.example/repo --ref=rhel/9/x86_64/other' "$T/ks.got" \
+    || fail "--ref: $(grep ostreesetup "$T/ks.got")"
+grep -qx "# for each request. Installs rhel/9/x86_64/other at $V1." "$T/ks.got" \
+    || fail "--ref: @COMMIT@ is not the commit of that ref: $(grep Installs "$T/ks.got")"
+hoster_stop
+pass "--ref: @REF@ and @COMMIT@ follow it"
+pass "test_kickstart"
