@@ -35,7 +35,8 @@ static const struct opt_spec opt_specs[] = {
     {"head-timeout", OPT_SECONDS, OFF(head_timeout), "SEC", "time to receive a started request head (default 10)"},
     {"idle-timeout", OPT_SECONDS, OFF(idle_timeout), "SEC", "keep-alive idle time before closing (default 60)"},
     {"send-timeout", OPT_SECONDS, OFF(send_timeout), "SEC", "time a client may stall reading a response (default 60)"},
-    {"drain-timeout", OPT_SECONDS, OFF(drain_timeout), "SEC", "on SIGTERM, time allowed for in-flight responses (default 25)"},
+    {"shutdown-delay", OPT_SECONDS, OFF(shutdown_delay), "SEC", "on SIGTERM, keep serving (reporting not ready) this long before draining, so load balancers stop sending first (default 0)"},
+    {"drain-timeout", OPT_SECONDS, OFF(drain_timeout), "SEC", "time allowed for in-flight responses once draining (default 25)"},
     {"cache-size", OPT_SIZE, OFF(cache_size), "BYTES", "small-file cache over all workers, 0 disables (default 32m)"},
     {"sendfile-min", OPT_SIZE, OFF(sendfile_min), "BYTES", "files this large go by sendfile, smaller are read and cached (default 16k)"},
     {"access-log", OPT_BOOL, OFF(access_log), "on|off", "access log lines on stdout (default on)"},
@@ -172,7 +173,7 @@ static int set_option(struct hoster_config *cfg, const struct opt_spec *o, const
     case OPT_SECONDS: {
         errno = 0;
         double v = strtod(val, &end);
-        if (!*val || *end || errno || !(v > 0) || v > 86400)
+        if (!*val || *end || errno || !(v >= 0) || v > 86400)
             break;
         *(double *)(base + o->offset) = v;
         return 0;
@@ -193,6 +194,10 @@ static int set_option(struct hoster_config *cfg, const struct opt_spec *o, const
 
 static int validate(struct hoster_config *cfg)
 {
+    if (cfg->head_timeout <= 0 || cfg->idle_timeout <= 0 || cfg->send_timeout <= 0) {
+        fprintf(stderr, "dcn-hoster: --head-timeout, --idle-timeout and --send-timeout must be above 0\n");
+        return -1;
+    }
     if (cfg->max_head_size < 256 || cfg->max_head_size > 1 << 20) {
         fprintf(stderr, "dcn-hoster: --max-head-size must be between 256 and 1m\n");
         return -1;

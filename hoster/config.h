@@ -29,6 +29,7 @@ struct hoster_config {
     double head_timeout;  /* seconds */
     double idle_timeout;
     double send_timeout;
+    double shutdown_delay; /* SIGTERM to drain start: still serving, not ready */
     double drain_timeout;
     size_t cache_size;    /* bytes over all workers */
     size_t sendfile_min;  /* files this large or larger go by sendfile */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,7 +36,7 @@ struct content_root *server_acquire_root(struct server *srv)
 
 bool server_is_ready(struct server *srv, const struct content_root *root)
 {
-    if (atomic_load(&srv->draining))
+    if (atomic_load(&srv->stopping))
         return false;
     char path[4096];
     snprintf(path, sizeof path, "%s%sconfig", srv->cfg->repo_path, *srv->cfg->repo_path ? "/" : "");
@@ -124,26 +125,50 @@ static void on_exit_check(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(srv->base);
 }
 
-static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+static struct timeval seconds_tv(double s)
 {
+    struct timeval tv = {(time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6)};
+    return tv;
+}
+
+static void start_drain(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
     (void)what;
     struct server *srv = arg;
-    if (atomic_load(&srv->draining)) {
-        log_info("signal %d again: closing remaining connections", (int)sig);
-        on_drain_timeout(-1, 0, srv);
-        return;
-    }
-    log_info("signal %d: draining (not ready, no new connections), up to %.1f s", (int)sig,
-             srv->cfg->drain_timeout);
+    log_info("draining: no new connections, up to %.1f s for responses in flight", srv->cfg->drain_timeout);
     atomic_store(&srv->draining, true);
     notify_workers(srv);
-    struct timeval tv = {(time_t)srv->cfg->drain_timeout,
-                         (suseconds_t)((srv->cfg->drain_timeout - (double)(time_t)srv->cfg->drain_timeout) * 1e6)};
+    struct timeval tv = seconds_tv(srv->cfg->drain_timeout);
     srv->drain_timer = evtimer_new(srv->base, on_drain_timeout, srv);
     evtimer_add(srv->drain_timer, &tv);
     struct timeval poll = {0, 20000};
     srv->exit_check = event_new(srv->base, -1, EV_PERSIST, on_exit_check, srv);
     event_add(srv->exit_check, &poll);
+}
+
+static void on_sigterm(evutil_socket_t sig, short what, void *arg)
+{
+    (void)what;
+    struct server *srv = arg;
+    if (atomic_load(&srv->stopping)) {
+        log_info("signal %d again: closing remaining connections", (int)sig);
+        if (!atomic_load(&srv->draining))
+            start_drain(-1, 0, srv);
+        on_drain_timeout(-1, 0, srv);
+        return;
+    }
+    atomic_store(&srv->stopping, true);
+    if (srv->cfg->shutdown_delay > 0) {
+        log_info("signal %d: reporting not ready, serving on for %.1f s before draining", (int)sig,
+                 srv->cfg->shutdown_delay);
+        struct timeval tv = seconds_tv(srv->cfg->shutdown_delay);
+        srv->delay_timer = evtimer_new(srv->base, start_drain, srv);
+        evtimer_add(srv->delay_timer, &tv);
+    } else {
+        log_info("signal %d: stopping", (int)sig);
+        start_drain(-1, 0, srv);
+    }
 }
 
 static void format_addr(char *out, size_t cap, const struct sockaddr_storage *ss)
@@ -221,6 +246,15 @@ int server_run(const struct hoster_config *cfg)
     int status = 1;
 
     signal(SIGPIPE, SIG_IGN);
+    /* Every connection is a descriptor: take all the kernel allows. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &nofile);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (rlim_t)cfg->max_connections + 64)
+        log_info("warning: open-file limit %llu is below --max-connections %u; accepts pause when it runs out",
+                 (unsigned long long)nofile.rlim_cur, cfg->max_connections);
     srv->root = content_root_open(cfg->root, 1);
     if (!srv->root) {
         log_info("cannot serve: content root %s must be a readable directory (see --root)", cfg->root);
@@ -269,6 +303,8 @@ int server_run(const struct hoster_config *cfg)
     srv->poll_ev = event_new(srv->base, -1, EV_PERSIST, on_root_poll, srv);
     event_add(srv->poll_ev, &poll);
 
+    log_info("serving %s (repository at /%s) with %u worker threads", srv->root->real_path,
+             cfg->repo_path, srv->num_workers);
     event_base_dispatch(srv->base);
     status = 0;
 
@@ -295,7 +331,7 @@ out:
     free(srv->listen_fds);
     free(srv->workers);
     struct event *events[] = {srv->sig_hup, srv->sig_term, srv->sig_int, srv->inotify_ev, srv->poll_ev,
-                              srv->drain_timer, srv->exit_check};
+                              srv->drain_timer, srv->exit_check, srv->delay_timer};
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         if (events[i])
             event_free(events[i]);

@@ -24,12 +24,13 @@ struct server {
     pthread_mutex_t root_lock;    /* guards root and the reference a worker takes on it */
     struct content_root *root;    /* current content root */
     _Atomic uint64_t root_gen;    /* root->gen, readable without the lock */
-    atomic_bool draining;         /* SIGTERM seen: not ready, no new connections */
+    atomic_bool stopping;         /* SIGTERM seen: not ready (still serving during --shutdown-delay) */
+    atomic_bool draining;         /* no new connections; connections close after their response */
     atomic_bool force_close;      /* drain timeout passed: workers drop all connections */
     pthread_mutex_t stdout_lock;  /* access-log buffers are written whole */
     time_t started;
     int inotify_fd;               /* watches the directory holding a symlinked root, or -1 */
-    struct event *inotify_ev, *poll_ev, *sig_hup, *sig_term, *sig_int, *drain_timer;
+    struct event *inotify_ev, *poll_ev, *sig_hup, *sig_term, *sig_int, *drain_timer, *delay_timer;
     struct event *exit_check;     /* while draining: polls workers_running */
     atomic_uint workers_running;
 };
@@ -37,7 +38,7 @@ struct server {
 /* Returns the current root with a reference the caller must drop. */
 struct content_root *server_acquire_root(struct server *srv);
 
-/* Ready: not draining and <root>/<repo-path>/config is a readable file. */
+/* Ready: not stopping and <root>/<repo-path>/config is a readable file. */
 bool server_is_ready(struct server *srv, const struct content_root *root);
 
 /* Starts everything and blocks until the server has drained. Returns the

@@ -64,14 +64,17 @@ export LC_ALL=C # dates in English, byte-wise grep
 
 # Soft checks: `check_eq WHAT EXPECTED ACTUAL` and `bad MSG` record a failure
 # and go on, so one run lists every discrepancy; `finish` ends the script
-# (exit 1 if any check failed).
-_dcn_nok=0 _dcn_nbad=0
-bad() { echo "FAIL: $*" >&2; _dcn_nbad=$((_dcn_nbad + 1)); }
-good() { echo "ok: $*"; _dcn_nok=$((_dcn_nok + 1)); }
+# (exit 1 if any check failed). Results go to files, so checks made in a
+# subshell (e.g. the right side of a pipe) count too.
+: >"$T/.checks-ok"; : >"$T/.checks-bad"
+bad() { echo "FAIL: $*" >&2; echo "${*//$'\n'/ }" >>"$T/.checks-bad"; }
+good() { echo "ok: $*"; echo "$*" >>"$T/.checks-ok"; }
 check_eq() { if [[ "$3" == "$2" ]]; then good "$1"; else bad "$1: expected [$2], got [$3]"; fi; }
 finish() {
-    echo "${0##*/}: $_dcn_nok checks passed, $_dcn_nbad failed"
-    [[ $_dcn_nbad -eq 0 ]] || exit 1
+    local nok nbad
+    nok=$(wc -l <"$T/.checks-ok") nbad=$(wc -l <"$T/.checks-bad")
+    echo "${0##*/}: $nok checks passed, $nbad failed"
+    if [[ $nbad -ne 0 ]]; then sed 's/^/  failed: /' "$T/.checks-bad" >&2; exit 1; fi
 }
 
 # curl that never goes through a proxy and never hangs.
@@ -172,6 +175,20 @@ make_content_root() {
 # --close-wait seconds, default 0 = not checked: "unknown"). A status is
 # "none" when the server closed without answering, "timeout" when it sent
 # nothing, "bad" when the bytes were not an HTTP response.
+# py_checks [ARGS...] <<'PY' ... PY: runs a python3 script whose lines
+# "PASS<TAB>msg" / "FAIL<TAB>msg" (dcnhttp.ok/fail/check/check_eq) count as
+# good/bad checks; other output is shown; a script that dies is a failure.
+py_checks() {
+    local verdict msg
+    while IFS=$'\t' read -r verdict msg; do
+        case $verdict in
+        PASS) good "$msg" ;;
+        FAIL) bad "$msg" ;;
+        EXIT) [[ $msg == 0 ]] || bad "python check script exited with status $msg" ;;
+        *) echo "$verdict${msg:+ $msg}" ;;
+        esac
+    done < <(rc=0; python3 - "$@" 2>&1 || rc=$?; echo "EXIT	$rc")
+}
 mkdir -p "$T/py"
 export PYTHONPATH=$T/py${PYTHONPATH:+:$PYTHONPATH}
 raw_request() { python3 -m dcnhttp "$@"; }
@@ -322,6 +339,27 @@ class Conn:
                     return "eof"
             except Timeout:
                 return "open"
+
+
+def ok(msg):
+    print("PASS\t" + msg.replace("\n", " "), flush=True)
+
+
+def fail(msg):
+    print("FAIL\t" + msg.replace("\n", " "), flush=True)
+
+
+def check(msg, cond):
+    (ok if cond else fail)(msg)
+    return cond
+
+
+def check_eq(msg, want, got):
+    if want == got:
+        ok(msg)
+    else:
+        fail("%s: expected [%s], got [%s]" % (msg, want, got))
+    return want == got
 
 
 def request(port, data, head=False, timeout=10.0, host="127.0.0.1"):

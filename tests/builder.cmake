@@ -1,0 +1,28 @@
+# dcn-builder's tests (included from tests/CMakeLists.txt). Sources under tests/builder/.
+if(NOT TARGET PkgConfig::CMOCKA)
+  pkg_check_modules(CMOCKA REQUIRED IMPORTED_TARGET cmocka)
+endif()
+set(DCN_BUILDER_TESTS ${CMAKE_CURRENT_LIST_DIR}/builder)
+get_filename_component(DCN_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
+
+# Unit: the definition parser (pure, no libostree).
+add_executable(test_builder_definition ${DCN_BUILDER_TESTS}/test_definition.c)
+target_link_libraries(test_builder_definition PRIVATE builder-definition PkgConfig::CMOCKA)
+add_test(NAME unit_builder_definition COMMAND test_builder_definition)
+
+# Integration: shell scripts driving dcn-builder, the ostree CLI as the
+# client, and a server (dcn-hoster when it runs, else a small Python one).
+# ASAN_OPTIONS=detect_leaks=0: GLib/libostree keep process-lifetime
+# allocations (type system, gpgme, thread pools) that LeakSanitizer reports
+# at exit; the builder's own cleanup is g_autoptr throughout.
+file(GLOB DCN_BUILDER_INTEGRATION CONFIGURE_DEPENDS ${DCN_BUILDER_TESTS}/test_*.sh)
+foreach(script ${DCN_BUILDER_INTEGRATION})
+  get_filename_component(tname ${script} NAME_WE)
+  string(REGEX REPLACE "^test_" "" tname ${tname})
+  set(env "DCN_BUILDER=$<TARGET_FILE:dcn-builder>;DCN_SOURCE_DIR=${DCN_SOURCE_ROOT};ASAN_OPTIONS=detect_leaks=0")
+  if(TARGET dcn-hoster)
+    list(APPEND env "DCN_HOSTER=$<TARGET_FILE:dcn-hoster>")
+  endif()
+  add_test(NAME builder_${tname} COMMAND bash ${script})
+  set_tests_properties(builder_${tname} PROPERTIES ENVIRONMENT "${env}" TIMEOUT 600 LABELS "integration;builder")
+endforeach()

@@ -1,0 +1,173 @@
+/* Unit tests for the image definition parser (builder/definition.c):
+ * table-driven, one line per case: a YAML document, and either the values
+ * it must give or the exact error (with its line). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "definition.h"
+#include "error.h"
+
+#define BASE "/base"
+#define BASIC "name: n\nversion: 1.0.0\nref: a/b\nrepo: /r\n"
+
+typedef struct {
+    const char *yaml;
+    const char *error; /* expected message, NULL: must parse and finish */
+} ErrorCase;
+
+static const ErrorCase error_cases[] = {
+    {"", "t.yaml: the definition is empty"},
+    {"- a\n- b\n", "t.yaml:1: expected a mapping of keys, got a list"},
+    {BASIC "colour: blue\n", "t.yaml:5: unknown key 'colour'"},
+    {BASIC "compose:\n  backend: tree\n  sorce: ./x\n", "t.yaml:7: unknown key 'compose.sorce'"},
+    {BASIC "name: again\n", "t.yaml:5: duplicate key 'name'"},
+    {BASIC "keep: five\n", "t.yaml:5: key 'keep': expected an integer from 1 to 1000, got 'five'"},
+    {BASIC "keep: 0\n", "t.yaml:5: key 'keep': expected an integer from 1 to 1000, got '0'"},
+    {BASIC "keep: -3\n", "t.yaml:5: key 'keep': expected an integer from 1 to 1000, got '-3'"},
+    {BASIC "deltas_from: [1]\n", "t.yaml:5: key 'deltas_from': expected a single value, got a list"},
+    {BASIC "keep:\n", "t.yaml:5: key 'keep': no value (remove the key to use the default)"},
+    {BASIC "scratch_delta: maybe\n", "t.yaml:5: key 'scratch_delta': expected true or false, got 'maybe'"},
+    {BASIC "compose:\n  backend: docker\n",
+     "t.yaml:6: key 'compose.backend': expected one of tree, edge-commit, weldr, got 'docker'"},
+    {BASIC "compose: ./rootfs\n", "t.yaml:5: key 'compose': expected a mapping of keys, got a scalar"},
+    {BASIC "sign:\n  gpg_key_id: 'AB CD'\n",
+     "t.yaml:6: key 'sign.gpg_key_id': expected a GPG key id or fingerprint (no spaces), got 'AB CD'"},
+    {"name: n\nversion: 1.0.0\nref: /bad//ref\nrepo: /r\n",
+     "t.yaml:3: key 'ref': expected an ostree ref such as rhel/9/x86_64/edge, got '/bad//ref'"},
+    {"name: n\nversion: .1\nref: a\nrepo: /r\n",
+     "t.yaml:2: key 'version': expected a version such as 2.0.0: a letter or digit first, then letters, digits, "
+     "'.', '_', '-' (at most 128), got '.1'"},
+    {"name: 'my image'\n", "t.yaml:1: key 'name': expected letters, digits, '.', '_' and '-' only, got 'my image'"},
+    {"name: n\nversion: 1.0\nref: a\n", "definition: missing required key 'repo'"},
+    {BASIC "keep: 3\ndeltas_from: 3\n",
+     "t.yaml:6: key 'deltas_from' (3) must be less than 'keep' (3, t.yaml:5): deltas from pruned versions would be "
+     "deleted at once"},
+    {BASIC "kickstart:\n  gpg_key_url: ftp://x\n",
+     "t.yaml:6: key 'kickstart.gpg_key_url': expected a URL starting with http://, https:// or @URL@, got 'ftp://x'"},
+    {"name: [unclosed\n", "t.yaml:2: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence"},
+    {"name: n\n\tversion: 1\n", "t.yaml:2: YAML syntax error: found a tab character that violates "
+                                 "indentation while scanning a plain scalar"},
+    {BASIC, NULL},
+    {BASIC "sign:\n", NULL},
+};
+
+static void test_errors(void **state)
+{
+    for (size_t i = 0; i < sizeof error_cases / sizeof error_cases[0]; i++) {
+        const ErrorCase *c = &error_cases[i];
+        g_autoptr(DcnDefinition) def = dcn_definition_new();
+        g_autoptr(GError) error = NULL;
+        gboolean ok = dcn_definition_parse(def, c->yaml, strlen(c->yaml), "t.yaml", BASE, &error) &&
+                      dcn_definition_finish(def, &error);
+        if (!c->error) {
+            if (!ok)
+                fail_msg("case %zu: unexpected error: %s", i, error->message);
+            continue;
+        }
+        if (ok)
+            fail_msg("case %zu: parsed, expected error: %s", i, c->error);
+        if (strcmp(error->message, c->error) != 0)
+            fail_msg("case %zu:\n  got:      %s\n  expected: %s", i, error->message, c->error);
+        assert_true(error->domain == DCN_BUILDER_ERROR);
+    }
+}
+
+static void test_full_example_values(void **state)
+{
+    static const char yaml[] = "name: dcn-edge\n"
+                               "version: 2.0.0\n"
+                               "ref: rhel/9/x86_64/edge\n"
+                               "osname: rhel\n"
+                               "compose:\n"
+                               "  backend: edge-commit     # comment\n"
+                               "  source: ./rootfs.tar.zst\n"
+                               "repo: /srv/dcn/repo\n"
+                               "keep: 5\n"
+                               "deltas_from: 3\n"
+                               "delta_min_fallback_mb: 4\n"
+                               "scratch_delta: no\n"
+                               "sign:\n"
+                               "  gpg_key_id: 23C11EA36B39360D\n"
+                               "  gpg_homedir: gnupg\n"
+                               "kickstart:\n"
+                               "  extra: |\n"
+                               "    zerombr\n"
+                               "    clearpart --all --initlabel\n";
+    g_autoptr(DcnDefinition) def = dcn_definition_new();
+    g_autoptr(GError) error = NULL;
+    assert_true(dcn_definition_parse(def, yaml, strlen(yaml), "t.yaml", BASE, &error));
+    assert_true(dcn_definition_finish(def, &error));
+    assert_string_equal(def->name, "dcn-edge");
+    assert_string_equal(def->version, "2.0.0");
+    assert_string_equal(def->ref, "rhel/9/x86_64/edge");
+    assert_string_equal(def->osname, "rhel");
+    assert_int_equal(def->compose_backend, DCN_COMPOSE_EDGE_COMMIT);
+    assert_string_equal(def->compose_source, BASE "/rootfs.tar.zst");
+    assert_string_equal(def->repo, "/srv/dcn/repo");
+    assert_int_equal(def->keep, 5);
+    assert_int_equal(def->deltas_from, 3);
+    assert_int_equal(def->delta_min_fallback_mb, 4);
+    assert_false(def->scratch_delta);
+    assert_string_equal(def->gpg_key_id, "23C11EA36B39360D");
+    assert_string_equal(def->gpg_homedir, BASE "/gnupg");
+    assert_string_equal(def->kickstart_extra, "zerombr\nclearpart --all --initlabel\n");
+    /* defaults derived by finish() */
+    assert_string_equal(def->subject, "dcn-edge 2.0.0");
+    assert_string_equal(def->staging, "/srv/dcn/.repo-staging");
+    assert_string_equal(def->kickstart_path, "/srv/dcn/dcn-edge.ks");
+}
+
+static void test_defaults(void **state)
+{
+    g_autoptr(DcnDefinition) def = dcn_definition_new();
+    g_autoptr(GError) error = NULL;
+    assert_true(dcn_definition_parse(def, BASIC, strlen(BASIC), "t.yaml", BASE, &error));
+    assert_true(dcn_definition_finish(def, &error));
+    assert_int_equal(def->compose_backend, DCN_COMPOSE_TREE);
+    assert_int_equal(def->keep, 5);
+    assert_int_equal(def->deltas_from, 3);
+    assert_int_equal(def->delta_min_fallback_mb, 0);
+    assert_true(def->scratch_delta);
+    assert_string_equal(def->osname, "a"); /* first component of the ref */
+    assert_null(def->gpg_key_id);
+}
+
+/* Overrides go through the same checks; their origin names the flag. */
+static void test_overrides(void **state)
+{
+    g_autoptr(DcnDefinition) def = dcn_definition_new();
+    g_autoptr(GError) error = NULL;
+    assert_true(dcn_definition_parse(def, BASIC "keep: 3\n", strlen(BASIC "keep: 3\n"), "t.yaml", BASE, &error));
+    assert_true(dcn_definition_set(def, "version", "2.0.0", "--version", &error));
+    assert_true(dcn_definition_set(def, "keep", "7", "DCN_BUILDER_KEEP", &error));
+    assert_true(dcn_definition_set(def, "sign.gpg_key_id", "ABCD", "--gpg-key-id", &error));
+    assert_true(dcn_definition_set(def, "compose.source", "/abs/tree", "--source", &error));
+    assert_string_equal(def->version, "2.0.0");
+    assert_int_equal(def->keep, 7);
+    assert_string_equal(def->gpg_key_id, "ABCD");
+    assert_string_equal(def->compose_source, "/abs/tree");
+
+    assert_false(dcn_definition_set(def, "keep", "lots", "--keep", &error));
+    assert_string_equal(error->message, "--keep: key 'keep': expected an integer from 1 to 1000, got 'lots'");
+    g_clear_error(&error);
+    assert_false(dcn_definition_set(def, "deltas_from", "9", "--deltas-from", &error) == FALSE);
+    assert_false(dcn_definition_finish(def, &error));
+    assert_string_equal(error->message, "--deltas-from: key 'deltas_from' (9) must be less than 'keep' (7, "
+                                        "DCN_BUILDER_KEEP): deltas from pruned versions would be deleted at once");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_full_example_values),
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_overrides),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
