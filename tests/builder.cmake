@@ -8,6 +8,7 @@ get_filename_component(DCN_SOURCE_ROOT ${CMAKE_CURRENT_LIST_DIR}/.. ABSOLUTE)
 # Unit: the definition parser (pure, no libostree).
 add_executable(test_builder_definition ${DCN_BUILDER_TESTS}/test_definition.c)
 target_link_libraries(test_builder_definition PRIVATE builder-definition PkgConfig::CMOCKA)
+target_compile_definitions(test_builder_definition PRIVATE DCN_EXAMPLE="${DCN_SOURCE_ROOT}/builder/examples/dcn-edge.yaml")
 add_test(NAME unit_builder_definition COMMAND test_builder_definition)
 
 # Integration: shell scripts driving dcn-builder, the ostree CLI as the

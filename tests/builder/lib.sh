@@ -110,3 +110,12 @@ new_client() {
 tree_listing() {
     (cd "$1" && find . -mindepth 1 -printf '%p %y %m %l\n' | sort && find . -type f -exec sha256sum {} + | sort -k2)
 }
+
+# make_gpg_key: a signing key in $GNUPGHOME (no passphrase); sets KEYID.
+make_gpg_key() {
+    mkdir -p -m 700 "$GNUPGHOME"
+    gpg --batch --quiet --passphrase '' --quick-gen-key 'DCN Test <dcn@test.invalid>' ed25519 sign 0 2>/dev/null
+    KEYID=$(gpg --list-keys --with-colons | awk -F: '/^fpr:/{print $10; exit}')
+    [[ -n $KEYID ]] || fail "could not make a GPG key"
+    trap 'gpgconf --kill all >/dev/null 2>&1 || true; _dcn_cleanup' EXIT
+}

@@ -161,6 +161,19 @@ static void test_overrides(void **state)
                                         "DCN_BUILDER_KEEP): deltas from pruned versions would be deleted at once");
 }
 
+/* The commented example in the repo is a valid definition. */
+static void test_example_file(void **state)
+{
+    g_autoptr(DcnDefinition) def = dcn_definition_new();
+    g_autoptr(GError) error = NULL;
+    if (!dcn_definition_load_file(def, DCN_EXAMPLE, &error) || !dcn_definition_finish(def, &error))
+        fail_msg("%s", error->message);
+    assert_string_equal(def->name, "dcn-edge");
+    assert_string_equal(def->ref, "rhel/9/x86_64/edge");
+    assert_int_equal(def->keep, 5);
+    assert_non_null(def->kickstart_extra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -168,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_full_example_values),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_overrides),
+        cmocka_unit_test(test_example_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

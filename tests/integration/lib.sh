@@ -36,7 +36,7 @@ hoster_start() {
     _dcn_pids+=("$HOSTER_PID")
     local i
     for i in $(seq 1 200); do
-        if PORT=$(sed -n 's|^dcn-hoster: listening on http://[^ ]*:\([0-9]*\)/.*|\1|p' "$HOSTER_ERR" | head -n1) && [[ -n $PORT ]]; then
+        if PORT=$(sed -n 's|^dcn-hoster: listening on http://[^ ]*:\([0-9]*\)/.*|\1|p' "$HOSTER_ERR" 2>/dev/null | head -n1) && [[ -n $PORT ]]; then
             URL=http://127.0.0.1:$PORT
             return 0
         fi

@@ -156,6 +156,8 @@ range_suite() { # LABEL PATH
     expect_206 "$what last-pos beyond the end" "$path" "bytes=100-$((size + 5000))" 100 $((size - 1))
     expect_206 "$what suffix" "$path" "bytes=-500" $((size - 500)) $((size - 1))
     expect_206 "$what suffix larger than the file" "$path" "bytes=-$((size + 10))" 0 $((size - 1))
+    # numbers past 2^64 (a last-pos past 2^64 may be ignored: servers MAY ignore Range)
+    expect_206 "$what suffix past 2^64" "$path" "bytes=-99999999999999999999999" 0 $((size - 1))
     expect_206 "$what unit is case-insensitive (RFC 9110 14.1)" "$path" "BYTES=0-4" 0 4
     expect_206 "$what multi-range with one satisfiable" "$path" "bytes=$((size + 10))-$((size + 20)),5-9" 5 9
 
@@ -163,6 +165,7 @@ range_suite() { # LABEL PATH
     expect_416 "$what first-pos beyond size" "$path" "bytes=$((size + 5))-$((size + 10))"
     expect_416 "$what all ranges unsatisfiable" "$path" "bytes=$((size + 5))-,$((size + 100))-$((size + 200))"
     expect_416 "$what zero-length suffix (RFC 9110 14.1.1)" "$path" "bytes=-0"
+    expect_416 "$what first-pos past 2^64" "$path" "bytes=99999999999999999999999-"
 
     expect_multi "$what multi" "$path" "bytes=0-9,100-199,-50" exact "0-9,100-199,$((size - 50))-$((size - 1))"
     expect_multi "$what multi in request order" "$path" "bytes=3000-3099,0-0" exact "3000-3099,0-0"

@@ -109,6 +109,31 @@ for i in range(100):
 check_eq("100 pipelined requests: correct responses", 100, n_ok)
 c.close()
 
+# 3b. 2000 pipelined requests (far more than one read buffer holds).
+c = Conn(port, timeout=30)
+c.send(b"".join(get("data/one") for i in range(2000)))
+n_ok = 0
+for i in range(2000):
+    r = c.read_response()
+    if r is None:
+        break
+    n_ok += r.status == 200 and r.body == b"x"
+check_eq("2000 pipelined requests in one write: correct responses", 2000, n_ok)
+c.close()
+
+# 3c. A malformed request inside a pipeline: the ones before it are answered,
+#     it gets 400, and nothing after it is (the connection closes).
+c = Conn(port)
+c.send(get("data/one") + b"BAD\r\n\r\n" + get("data/one"))
+st = []
+for _ in range(3):
+    r = c.read_response()
+    st.append(r.status if r else None)
+    if r is None:
+        break
+check_eq("200, malformed, 200 pipelined: 200, 400, then EOF", [200, 400, None], st)
+c.close()
+
 # 4. Large first, then small: each response whole and in order.
 c = Conn(port, timeout=30)
 order = [part, "data/s100", obj, part, "data/one"]

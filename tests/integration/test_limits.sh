@@ -59,7 +59,9 @@ check("another client served during the slowloris", r is not None and r.body == 
 check("slowloris: 408 sent (got %r)" % got[:40], got.startswith(b"HTTP/1.1 408 "))
 check("slowloris: connection closed", eof)
 check("slowloris: cut after 0.8..2.5 s (head-timeout 1): %.2f s" % t, 0.8 <= t <= 2.5)
-check_eq("slowloris: connection still usable by others", 200, other.read_response() is None or 200)
+other.send(b"GET /data/one HTTP/1.1\r\nHost: t\r\n\r\n")
+r = other.read_response()
+check("the other client's keep-alive connection still serves", r is not None and r.body == b"x")
 other.close()
 
 # A partial head, then silence.
@@ -76,7 +78,8 @@ check("slow head completed in 0.6 s: 200 (%r)" % got[:30], got.startswith(b"HTTP
 # (no bytes sent: no unsolicited response).
 c = Conn(port)
 c.send(b"GET /data/s100 HTTP/1.1\r\nHost: t\r\n\r\n")
-check("idle: first response", (c.read_response() or None) is not None)
+r = c.read_response()
+check("idle: first response", r is not None and r.body == s100)
 time.sleep(1.6)
 c.send(b"GET /data/one HTTP/1.1\r\nHost: t\r\n\r\n")
 r = c.read_response()
@@ -86,6 +89,24 @@ state = c.wait_eof(6)
 t = time.monotonic() - t0
 check_eq("idle keep-alive connection: closed without sending anything", "eof", state)
 check("idle keep-alive connection: closed after 2.5..4.5 s (idle-timeout 3): %.2f s" % t, 2.5 <= t <= 4.5)
+c.close()
+
+# The head timer starts at the first byte of each request, not at the end
+# of the previous response: request 2 starts 0.6 s after response 1 and
+# trickles in over 0.6 s (1.2 s after response 1, 0.6 s after its start).
+c = Conn(port)
+c.send(b"GET /data/one HTTP/1.1\r\nHost: t\r\n\r\n")
+r = c.read_response()
+time.sleep(0.6)
+for piece in (b"GET /data/s100 HTTP/1.1\r\n", b"Host: t\r\n", b"X-A: 1\r\n", b"\r\n"):
+    c.send(piece)
+    time.sleep(0.2)
+try:
+    r = c.read_response()
+except Timeout:
+    r = None
+check("second request trickling in for 0.6 s, 1.2 s after the first response: served (%r)" % (r,),
+      r is not None and r.status == 200 and r.body == s100)
 c.close()
 
 # A connection that never sends a byte is closed too (by the head or idle timer).
@@ -119,6 +140,39 @@ except ConnectionResetError:
 s.close()
 check("client not reading: dropped after the send timeout (%d of 20971520+ bytes, eof=%s)" % (total, eof),
       eof and total < 20971520)
+
+# A client that reads slowly but steadily is not dropped: --send-timeout is
+# about no progress, not a deadline for the whole response.
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.connect(("127.0.0.1", port))
+s.sendall(("GET /%s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n" % part).encode())
+s.settimeout(5)
+got, t0, eof = bytearray(), time.monotonic(), False
+try:
+    while time.monotonic() - t0 < 3.5:  # about 256 kB every 0.4 s for 3.5 s
+        n = 0
+        while n < 262144:
+            chunk = s.recv(262144 - n)
+            if not chunk:
+                eof = True
+                break
+            n += len(chunk)
+            got += chunk
+        if eof:
+            break
+        time.sleep(0.4)
+    while not eof:  # then the rest at full speed
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        got += chunk
+except (socket.timeout, ConnectionResetError) as e:
+    print("slow reader: %r" % e)
+s.close()
+head, _, body = bytes(got).partition(b"\r\n\r\n")
+check("slow but steady reader for 3.5 s (send-timeout 1): whole 20 MiB received (%d body bytes)" % len(body),
+      head.startswith(b"HTTP/1.1 200 ") and body == open(root + "/" + part, "rb").read())
 PY
 if kill -0 "$HOSTER_PID"; then good "server alive after the timeout tests"; else bad "server died"; fi
 check_eq "server serves after the timeout tests" 200 "$(fetch "$T/c" "$URL/data/s100")"
@@ -147,7 +201,10 @@ for i, c in enumerate(extra):
     ready = select.select([c.sock], [], [], 0)[0]
     check("connection %d over the limit: not served while 4 are open" % (5 + i), not ready)
 held.pop(0).close()
-r = extra[0].read_response(timeout=3) if True else None
+try:
+    r = extra[0].read_response(timeout=3)
+except Timeout:
+    r = None
 check("connection 5: served once one closed", r is not None and r.status == 200 and r.body == b"x")
 held.pop(0).close()
 try:
@@ -211,17 +268,6 @@ while connected < len(conns) and time.monotonic() < deadline:
         connected += 1
         sel.unregister(c.s)
 check_eq("%d connections established at once" % N, N, sum(c.state == "connected" for c in conns))
-# The server counts them all as open (ask on one more connection).
-m = Conn(port, timeout=10)
-m.send(b"GET /-/metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-r = m.read_response()
-m.close()
-active = None
-for line in (r.body.decode(errors="replace") if r else "").splitlines():
-    if line.startswith("dcn_hoster_connections_active"):
-        active = float(line.split()[-1])
-check("metrics: dcn_hoster_connections_active >= %d while all are open (%s)" % (N, active),
-      active is not None and active >= N)
 # Phase 2: every connection sends its request; phase 3: read every response.
 for c in conns:
     if c.state == "connected":
@@ -254,6 +300,17 @@ bad = [(c.i, c.path, c.state, getattr(c, "status", None)) for c in conns
        if not (c.state == "done" and c.status == b"200" and c.body == want[c.path])]
 check("%d concurrent connections: all answered 200 with the right body (%d ok; first failures %s)"
       % (N, good, bad[:5]), good == N)
+# All still open (keep-alive): the server counts them (asked on one more connection).
+m = Conn(port, timeout=10)
+m.send(b"GET /-/metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+r = m.read_response()
+m.close()
+active = None
+for line in (r.body.decode(errors="replace") if r else "").splitlines():
+    if line.startswith("dcn_hoster_connections_active"):
+        active = float(line.split()[-1])
+check("metrics: dcn_hoster_connections_active >= %d while all are open (%s)" % (N, active),
+      active is not None and active >= N)
 for c in conns:
     c.s.close()
 PY
