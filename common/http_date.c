@@ -13,9 +13,10 @@ static const char short_day_names[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "F
 static const char month_names[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
-/* Formattable range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z; t outside
- * it is clamped so the output always has the fixed 29-byte shape. */
-#define HTTP_DATE_MIN_T (-62135596800LL)
+/* Formattable range: 0000-01-01T00:00:00Z .. 9999-12-31T23:59:59Z (every
+ * date http_date_parse accepts); t outside it is clamped so the output always
+ * has the fixed 29-byte shape. */
+#define HTTP_DATE_MIN_T (-62167219200LL)
 #define HTTP_DATE_MAX_T (253402300799LL)
 
 /* Days since 1970-01-01 of y-m-d (m 1..12), Howard Hinnant's algorithm. */

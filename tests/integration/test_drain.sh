@@ -88,16 +88,20 @@ pass "SIGTERM: new connections refused, idle keep-alive closed, download finishe
 
 # ---- 2. a stalled client does not hold the process past --drain-timeout --------------
 hoster_start stall --root "$T/root" --drain-timeout 2
-python3 - "$PORT" <<'PY' &
+python3 - "$PORT" "$T/stalled" <<'PY' &
 import socket, sys, time
 s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("127.0.0.1", int(sys.argv[1])))
 s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-time.sleep(60)   # never reads
+head = b""
+while b"\r\n\r\n" not in head:   # the response has started...
+    head += s.recv(1)
+open(sys.argv[2], "w").write(head.split(b"\r\n")[0].decode() + "\n")
+time.sleep(60)                   # ...and is never read further
 PY
 track_pid $!
-sleep 0.5
+wait_file_line "$T/stalled" '^HTTP/1.1 200' 10 || fail "stalled client: no 200 response head: $(cat "$T/stalled" 2>/dev/null)"
 kill -TERM "$HOSTER_PID"
 hoster_wait_exit 6 || fail "dcn-hoster still running 6 s after SIGTERM with --drain-timeout 2"
 awk -v w="$HOSTER_WAITED" 'BEGIN { exit !(w >= 1.5) }' \

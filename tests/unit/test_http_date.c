@@ -30,7 +30,8 @@ static const struct format_case format_cases[] = {
     {253402300800LL, "Fri, 31 Dec 9999 23:59:59 GMT"},      /* clamped */
     {INT64_MAX, "Fri, 31 Dec 9999 23:59:59 GMT"},           /* clamped */
     {-62135596800LL, "Mon, 01 Jan 0001 00:00:00 GMT"},
-    {INT64_MIN, "Mon, 01 Jan 0001 00:00:00 GMT"},           /* clamped */
+    {-62167219200LL, "Sat, 01 Jan 0000 00:00:00 GMT"},
+    {INT64_MIN, "Sat, 01 Jan 0000 00:00:00 GMT"},           /* clamped */
 };
 
 static void test_format(void **state)
@@ -78,6 +79,8 @@ static const struct parse_case parse_cases[] = {
     {"Tue, 19 Jan 2038 03:14:08 GMT", 2147483648LL},
     {"Fri, 31 Dec 9999 23:59:59 GMT", 253402300799LL},
     {"Mon, 01 Jan 0001 00:00:00 GMT", -62135596800LL},
+    {"Sat, 01 Jan 0000 00:00:00 GMT", -62167219200LL},
+    {"Tue, 29 Feb 0000 00:00:00 GMT", -62167219200LL + 59 * 86400}, /* year 0 is a leap year */
     {"Sat, 31 Dec 2016 23:59:60 GMT", 1483228800}, /* leap second */
     {"Thu, 01 Mar 1900 00:00:00 GMT", -2203891200LL},
     {"Tue, 04 Jul 2023 17:05:09 GMT", 1688490309},
@@ -161,7 +164,7 @@ static void test_round_trip(void **state)
     uint64_t x = 88172645463325252ULL; /* xorshift64 */
     for (int i = 0; i < 200000; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-        const long long t = -62135596800LL + (long long)(x % (253402300799ULL + 62135596800ULL + 1));
+        const long long t = -62167219200LL + (long long)(x % (253402300799ULL + 62167219200ULL + 1));
         http_date_format((time_t)t, buf);
         time_t back = 0;
         if (!http_date_parse(buf, strlen(buf), &back) || (long long)back != t)

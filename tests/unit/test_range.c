@@ -75,6 +75,8 @@ static const struct range_case cases[] = {
     {"bytes=-1", 0, UNS, 0, {{0}}},
     {"bytes=-100", 0, UNS, 0, {{0}}},
     {"bytes=99999999999999999999999-", 10, UNS, 0, {{0}}}, /* first-pos beyond any size */
+    {"bytes=99999999999999999999999-", U64MAX, UNS, 0, {{0}}},
+    {"bytes=18446744073709551616-", U64MAX, UNS, 0, {{0}}},
     {"bytes=18446744073709551615-", 10, UNS, 0, {{0}}},
     {"bytes=18446744073709551615-", U64MAX, UNS, 0, {{0}}},
     /* huge suffix: longer than the representation, so all of it */
