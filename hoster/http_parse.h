@@ -47,12 +47,22 @@ struct http_request_head {
  * when more bytes are needed, or HTTP_PARSE_INVALID with *error set.
  * Accepts bare LF line endings; rejects obs-fold, NUL and other control
  * bytes, whitespace between a field name and its colon, and empty targets.
- * Leading empty lines before the request line are skipped (RFC 9112 2.2). */
+ * Leading empty lines before the request line are skipped (RFC 9112 2.2).
+ * No state is kept between calls: call again with the whole buffer when more
+ * bytes arrive. Prefix-consistent: INVALID is returned as soon as the bytes
+ * seen cannot start a valid head (a prefix of a valid head is INCOMPLETE,
+ * never INVALID), and the error does not change as more bytes arrive. The
+ * HTTP version is judged at the end of the request line ("HTTP/2.0" then
+ * CRLF: BAD_VERSION; "HTTP/2" or "HTTP/1.1x": BAD_REQUEST). On INVALID the
+ * fields of *req are unspecified. */
 int http_parse_request(const char *buf, size_t len, struct http_request_head *req,
                        struct http_header *headers, size_t max_headers,
                        enum http_parse_error *error);
 
-/* What the server needs from the header fields, found in one pass. */
+/* What the server needs from the header fields, found in one pass. Values
+ * point into the parsed buffer (OWS trimmed). When a field is repeated the
+ * first one is kept, except that a repeated Range or If-Range makes range
+ * NULL (the range request is ignored: 200). */
 struct http_request_info {
     const char *host; size_t host_len;                 /* NULL if absent */
     const char *range; size_t range_len;               /* NULL if absent */
@@ -60,7 +70,8 @@ struct http_request_info {
     const char *if_none_match; size_t if_none_match_len;
     const char *if_modified_since; size_t if_modified_since_len;
     const char *user_agent; size_t user_agent_len;
-    bool keep_alive;       /* after this response; from version + Connection */
+    bool keep_alive;       /* after this response; from version + Connection
+                              (HTTP/1.0 with Transfer-Encoding: false) */
     bool has_body;         /* Content-Length > 0 or Transfer-Encoding present */
 };
 

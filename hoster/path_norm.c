@@ -1,9 +1,11 @@
 /* path_norm: request-target -> root-relative path.
  *
- * Two passes over the path part of the target: the first rejects what is
- * malformed wherever it is (bad %-escape, NUL, control bytes, backslash), so
- * a 400 does not depend on what comes before it; the second decodes each
- * %XX once and resolves segments into the caller's buffer. A decoded '/'
+ * Two passes over the path part of the target: the first finds its end and
+ * rejects what is malformed wherever it is (bad %-escape, NUL, control
+ * bytes, backslash), so a 400 does not depend on what comes before it; the
+ * second decodes each %XX once and resolves segments into the caller's
+ * buffer. Both run on a byte-class table; runs of plain bytes are copied
+ * without per-byte decoding. A decoded '/'
  * (%2F) separates segments exactly like a raw one: the decoded path is what
  * gets opened, so it is what has to be confined. */
 #include "path_norm.h"
@@ -20,6 +22,28 @@ static inline int hex_value(unsigned char c)
     return -1;
 }
 
+/* Byte classes of the path part of a request-target. */
+enum {
+    PC_NAME = 1,  /* taken literally: VCHAR other than % / ? # \ , and obs-text */
+    PC_PCT = 2,   /* '%': starts an escape */
+    PC_SLASH = 4, /* '/' */
+    PC_END = 8,   /* '?' or '#': the path ends */
+};                /* 0: never valid raw (controls, SP, DEL, backslash) */
+
+static const unsigned char path_class[256] = {
+    ['!'] = PC_NAME, ['"'] = PC_NAME, ['#'] = PC_END, ['$'] = PC_NAME, ['%'] = PC_PCT,
+    ['&' ... '.'] = PC_NAME, ['/'] = PC_SLASH, ['0' ... '>'] = PC_NAME, ['?'] = PC_END,
+    ['@' ... '['] = PC_NAME, [']' ... '~'] = PC_NAME, [0x80 ... 0xff] = PC_NAME,
+};
+
+#define PCLS(c) path_class[(unsigned char)(c)]
+
+/* Decoded bytes that are refused: controls (NUL included), DEL, backslash. */
+static inline bool bad_decoded_byte(unsigned char c)
+{
+    return c < 0x20 || c == 0x7f || c == '\\';
+}
+
 /* The next decoded byte of the (already validated) path, or -1 at its end. */
 static inline int next_byte(const char **qp, const char *pe)
 {
@@ -34,13 +58,6 @@ static inline int next_byte(const char **qp, const char *pe)
     return hex_value((unsigned char)q[1]) << 4 | hex_value((unsigned char)q[2]);
 }
 
-/* Bytes that are never acceptable in a path, raw or decoded: controls
- * (NUL included), DEL and backslash. */
-static inline bool bad_path_byte(unsigned char c)
-{
-    return c < 0x20 || c == 0x7f || c == '\\';
-}
-
 /* host [":" port] characters: unreserved, sub-delims, ':', IP-literal
  * brackets and pct-encoded. Not '@': userinfo is refused (RFC 9110 4.2.4). */
 static inline bool authority_byte(unsigned char c)
@@ -50,12 +67,16 @@ static inline bool authority_byte(unsigned char c)
     return c != 0 && strchr("-._~!$&'()*+,;=:[]%", c) != NULL;
 }
 
+/* s starts with lit, letters compared case-insensitively (lit is lower case). */
 static bool prefix_ieq(const char *s, size_t len, const char *lit)
 {
-    size_t i = 0;
-    for (; lit[i]; i++)
-        if (i >= len || (s[i] | 0x20) != lit[i]) /* lit is lower-case letters and ":/" */
+    for (size_t i = 0; lit[i]; i++) {
+        if (i >= len)
             return false;
+        const char c = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] | 0x20) : s[i];
+        if (c != lit[i])
+            return false;
+    }
     return true;
 }
 
@@ -95,26 +116,20 @@ enum path_result path_normalise(const char *target, size_t len, char *out, size_
         *authority_len = (size_t)(p - a);
     }
 
-    /* The path ends at the query or fragment (raw '?' / '#' only). */
+    /* Pass 1: syntax, up to the query or fragment (raw '?' / '#' only). */
     const char *pe = p;
-    while (pe < end && *pe != '?' && *pe != '#')
-        pe++;
-
-    /* Pass 1: syntax. */
-    for (const char *q = p; q < pe; q++) {
-        unsigned char c = (unsigned char)*q;
-        if (c == '%') {
-            int hi, lo;
-            if (pe - q < 3 || (hi = hex_value((unsigned char)q[1])) < 0 ||
-                (lo = hex_value((unsigned char)q[2])) < 0)
-                goto bad;
-            c = (unsigned char)(hi << 4 | lo);
-            q += 2;
-        } else if (c == ' ') {
-            goto bad; /* never valid raw in a request-target */
-        }
-        if (bad_path_byte(c))
+    for (;;) {
+        while (pe < end && (PCLS(*pe) & (PC_NAME | PC_SLASH)))
+            pe++;
+        if (pe == end || (PCLS(*pe) & PC_END))
+            break;
+        if (*pe != '%')
+            goto bad; /* control byte, SP, DEL or backslash */
+        int hi, lo;
+        if (end - pe < 3 || (hi = hex_value((unsigned char)pe[1])) < 0 ||
+            (lo = hex_value((unsigned char)pe[2])) < 0 || bad_decoded_byte((unsigned char)(hi << 4 | lo)))
             goto bad;
+        pe += 3;
     }
 
     /* Pass 2: decode and resolve. out[0..o) holds the kept segments joined
@@ -156,12 +171,25 @@ enum path_result path_normalise(const char *target, size_t len, char *out, size_
                 break;
             continue;
         }
-        /* A name: copy it after a separator. */
+        /* A name: copy it after a separator, plain runs without decoding. */
         q = q0;
         size_t w = o > 0 ? o + 1 : 0;
         const size_t seg = w;
-        int c;
-        while ((c = next_byte(&q, pe)) >= 0 && c != '/') {
+        bool more = false; /* a '/' ended the name */
+        for (;;) {
+            const size_t room = w + 1 < cap ? cap - 1 - w : 0;
+            const char *lim = (size_t)(pe - q) > room ? q + room : pe;
+            while (q < lim && (PCLS(*q) & PC_NAME))
+                out[w++] = *q++;
+            if (q == pe)
+                break;
+            if (PCLS(*q) & PC_NAME)
+                goto too_long; /* stopped by room, not by the name's end */
+            const int c = next_byte(&q, pe);
+            if (c == '/') {
+                more = true;
+                break;
+            }
             if (w + 1 >= cap)
                 goto too_long;
             out[w++] = (char)c;
@@ -171,7 +199,7 @@ enum path_result path_normalise(const char *target, size_t len, char *out, size_
         o = w;
         depth++;
         dirish = false;
-        if (c < 0)
+        if (!more)
             break;
     }
     out[o] = '\0';

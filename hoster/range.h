@@ -21,7 +21,12 @@ enum range_result {
 };
 
 /* value/len: the field value, e.g. "bytes=0-99,-500". Unsatisfiable
- * ranges inside a list that has satisfiable ones are dropped. */
+ * ranges inside a list that has satisfiable ones are dropped. Any syntax
+ * error (including last-pos < first-pos, or a last-pos too large for 64
+ * bits) ignores the whole field; a first-pos at or beyond size is
+ * unsatisfiable; a suffix longer than the representation selects all of it;
+ * with size 0 every range is unsatisfiable. More than max range-specs:
+ * RANGE_IGNORE. *n is 0 unless RANGE_OK. */
 enum range_result range_parse(const char *value, size_t len, uint64_t size,
                               struct byte_range *out, size_t max, size_t *n);
 

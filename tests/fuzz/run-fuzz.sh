@@ -35,9 +35,11 @@ fi
 build=$work/build
 mkdir -p "$build" "$work/artifacts"
 
+# -Werror stays with the gcc builds: a clang-only warning elsewhere in the
+# tree must not stop the fuzzers from running.
 echo "run-fuzz: configuring $build" >&2
 if ! cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DDCN_FUZZ=ON -DDCN_TESTS=OFF -DDCN_SANITIZE=OFF >"$work/configure.log" 2>&1; then
+    -DDCN_FUZZ=ON -DDCN_TESTS=OFF -DDCN_SANITIZE=OFF -DDCN_WERROR=OFF >"$work/configure.log" 2>&1; then
     cat "$work/configure.log" >&2
     echo "run-fuzz: configure failed" >&2
     exit 1
@@ -49,10 +51,9 @@ if ! cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >"$wor
 fi
 
 # Seeds and dictionaries, written here so the script needs nothing else.
-seed() { # seed TARGET NAME BYTES(printf format)
+seed() { # seed TARGET NAME BYTES (backslash escapes as in echo -e)
     mkdir -p "$work/corpus/$1"
-    # shellcheck disable=SC2059
-    printf "$3" >"$work/corpus/$1/seed-$2"
+    printf '%b' "$3" >"$work/corpus/$1/seed-$2"
 }
 seed http_parse get '\x08GET /repo/summary HTTP/1.1\r\nHost: h\r\nUser-Agent: libostree/2022.7\r\n\r\n'
 seed http_parse cond '\x10GET /repo/summary HTTP/1.1\r\nHost: h\r\nIf-None-Match: W/"a", "b"\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 UTC\r\n\r\n'

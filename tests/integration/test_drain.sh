@@ -65,6 +65,7 @@ for i in $(seq 1 100); do [[ $(stat -c %s "$T/dl" 2>/dev/null || echo 0) -ge 104
 [[ $(stat -c %s "$T/dl" 2>/dev/null || echo 0) -ge 1048576 ]] || fail "download did not start"
 
 kill -TERM "$HOSTER_PID"
+kill -0 "$DL_PID" 2>/dev/null || fail "the download ended before SIGTERM; the test proves nothing"
 refused=
 for i in $(seq 1 40); do
     rc=0; curl -sS -o /dev/null --max-time 2 "$URL/-/live" 2>/dev/null || rc=$?
@@ -74,8 +75,9 @@ done
 [[ -n $refused ]] || fail "2 s after SIGTERM a new connection is still accepted (curl exit $rc)"
 wait_file_line "$T/idle" '^(eof|timeout)$' 3 || fail "idle keep-alive connection still open 3 s after SIGTERM"
 expect_eq "$(tail -n1 "$T/idle")" eof "idle keep-alive connection after SIGTERM"
-kill -0 "$DL_PID" 2>/dev/null || fail "the download ended before the checks; the test proves nothing"
-[[ $(awk '{print $3}' "/proc/$HOSTER_PID/stat") != Z ]] || fail "dcn-hoster exited with a download in flight"
+if kill -0 "$DL_PID" 2>/dev/null; then
+    [[ $(awk '{print $3}' "/proc/$HOSTER_PID/stat") != Z ]] || fail "dcn-hoster exited with a download in flight"
+fi
 rc=0; curl -sS -o /dev/null --max-time 2 "$URL/-/live" 2>/dev/null || rc=$?
 expect_eq "$rc" 7 "curl exit status for a new connection while draining (7: refused)"
 
@@ -85,6 +87,41 @@ expect_eq "$rc" 0 "curl exit status of the download in flight at SIGTERM"
 hoster_wait_exit 3 || fail "dcn-hoster still running 3 s after the last response finished"
 expect_eq "$HOSTER_RC" 0 "exit status after draining"
 pass "SIGTERM: new connections refused, idle keep-alive closed, download finished intact, exit 0 ${HOSTER_WAITED}s after it"
+
+# ---- 1b. a request queued on an open connection during the drain: 503, close ------------
+head -c 20M /dev/urandom >"$T/root/mid.bin"
+hoster_start pipelined --root "$T/root"
+python3 - "$PORT" "$HOSTER_PID" "$(stat -c %s "$T/root/mid.bin")" >"$T/pipelined.out" 2>&1 <<'PY' || { cat "$T/pipelined.out" >&2; fail "pipelined /-/ready during the drain"; }
+import os, signal, socket, sys, time
+port, pid, size = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+s.connect(("127.0.0.1", port))
+# the second request waits behind the first, a response larger than the socket buffers
+s.sendall(b"GET /mid.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+          b"GET /-/ready HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+data = s.recv(65536)
+time.sleep(0.3)
+os.kill(pid, signal.SIGTERM)
+time.sleep(0.3)
+s.settimeout(20)
+while True:
+    c = s.recv(1 << 20)
+    if not c:
+        break
+    data += c
+head1, rest = data.split(b"\r\n\r\n", 1)
+assert head1.startswith(b"HTTP/1.1 200 "), head1
+assert len(rest) >= size, "first response cut short: %d of %d body bytes" % (len(rest), size)
+second = rest[size:]
+head2 = second.split(b"\r\n\r\n", 1)[0]
+assert head2.startswith(b"HTTP/1.1 503 "), "queued /-/ready during the drain: %r" % second[:200]
+assert b"\r\nconnection: close" in head2.lower(), "queued /-/ready without Connection: close: %r" % head2
+print("ok")
+PY
+hoster_wait_exit 5 || fail "dcn-hoster still running 5 s after the pipelined responses"
+expect_eq "$HOSTER_RC" 0 "exit status after the pipelined drain"
+pass "SIGTERM: a /-/ready queued on an open connection gets 503 with Connection: close, exit 0"
 
 # ---- 2. a stalled client does not hold the process past --drain-timeout --------------
 hoster_start stall --root "$T/root" --drain-timeout 2
