@@ -24,7 +24,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
-LOG_FLUSH_WAIT = 1.3  # lighttpd flushes its access log once a second, dcn-hoster every 100 ms
 
 FAILURES = []
 NOTES = []
@@ -110,6 +109,7 @@ class Server:
     name = "?"
 
     h2c = False  # leave the server's h2c upgrade on (lighttpd, h2o)
+    flush_wait = 0.3  # seconds until the access log has every finished request
 
     def __init__(self, port, root, out):
         self.port = port
@@ -321,6 +321,7 @@ http {{
 
 class Lighttpd(Server):
     name = "lighttpd"
+    flush_wait = 1.2  # buffers its access log, flushes once a second
 
     def write_config(self):
         self.config_path = os.path.join(self.dir, "lighttpd.conf")
@@ -482,10 +483,11 @@ class Bench:
             for line in f:
                 p, s = line.split()
                 self.small[p] = int(s)
-        self.dur = args.duration or (3 if self.quick else 8)
+        self.dur = args.duration or (2 if self.quick else 8)
         self.warm = 1 if self.quick else 2
         self.servers = []
         self.sections = []
+        self.cleanup = []
 
     # -- helpers
     def wrk(self, srv, script, script_args, conns, duration, threads=None):
@@ -540,8 +542,8 @@ class Bench:
                  f"{unknown} unexpected paths in the access log (e.g. {example})")
         return len(entries)
 
-    def flush_logs(self):
-        time.sleep(LOG_FLUSH_WAIT)
+    def flush_logs(self, srv):
+        time.sleep(srv.flush_wait)
 
     # -- setup
     def start_servers(self, binary):
@@ -643,10 +645,10 @@ class Bench:
             info(f"small objects: {srv.name} (warm-up {self.warm}s)")
             self.wrk(srv, "small-objects.lua", [self.small_list, 1], 64, self.warm)
             for conns in conns_list:
-                self.flush_logs()
+                self.flush_logs(srv)
                 off = srv.log_size()
                 r = self.wrk(srv, "small-objects.lua", [self.small_list, conns], conns, self.dur)
-                self.flush_logs()
+                self.flush_logs(srv)
                 if r is None:
                     continue
                 ent = srv.log_entries(off)
@@ -691,10 +693,10 @@ class Bench:
         for label, path, size, rb, want_status, want_bytes in cases:
             for srv in self.servers:
                 info(f"large file: {srv.name}: {label}")
-                self.flush_logs()
+                self.flush_logs(srv)
                 off = srv.log_size()
                 r = self.wrk(srv, "large-file.lua", [path, size, rb, 1], conns, self.dur)
-                self.flush_logs()
+                self.flush_logs(srv)
                 if r is None:
                     continue
                 ent = srv.log_entries(off)
@@ -738,17 +740,30 @@ class Bench:
                     out.add((os.path.relpath(os.path.join(dp, f), od), os.path.getsize(os.path.join(dp, f))))
         return out
 
+    def client_base(self):
+        """Where client repositories go: a tmpfs when there is one (the clients' own
+        file-system work is not what we measure), else bench/out."""
+        if self.args.client_dir:
+            base = self.args.client_dir
+        elif os.path.isdir("/dev/shm") and shutil.disk_usage("/dev/shm").free > 4 * self.meta["object_bytes"] + (1 << 30):
+            base = f"/dev/shm/dcn-bench-{os.getpid()}"
+        else:
+            base = os.path.join(self.run_dir, "clients")
+        os.makedirs(base, exist_ok=True)
+        self.cleanup.append(base)
+        return base
+
     def pulls(self):
         want = self.objects_listing(self.repo)
-        cdir = os.path.join(self.run_dir, "clients")
+        base = self.client_base()
         res = {}
+        fsck_dirs = {}
         nconc = 4
         for srv in self.servers:
-            if os.path.exists(cdir):
-                shutil.rmtree(cdir)
+            cdir = os.path.join(base, srv.name)
             os.makedirs(cdir)
             info(f"ostree pull: {srv.name}: one client")
-            self.flush_logs()
+            self.flush_logs(srv)
             off = srv.log_size()
             one = os.path.join(cdir, "one")
             cmd = self.ostree_pull_cmd(srv, one)
@@ -757,13 +772,14 @@ class Bench:
             r = subprocess.run(cmd, capture_output=True, text=True)
             t1 = time.monotonic()
             c1 = srv.cpu()
-            self.flush_logs()
+            self.flush_logs(srv)
             ent = srv.log_entries(off)
             row = {"t1": t1 - t0, "cpu1": (c1 - c0) / CLK_TCK, "req1": len(ent),
                    "bytes1": sum(e[4] for e in ent), "h2": sum(1 for e in ent if e[2].startswith("HTTP/2"))}
             if r.returncode != 0:
                 fail(f"{srv.name}: ostree pull failed: {r.stderr.strip()[-400:]}")
             else:
+                fsck_dirs[srv.name] = one
                 if self.objects_listing(one) != want:
                     fail(f"{srv.name}: pulled repo's objects differ from the served repo")
                 bad = [e for e in ent if e[3] != 200 and not (e[3] == 404 and e[1].endswith(OPTIONAL_404))]
@@ -776,32 +792,49 @@ class Bench:
             t0 = time.monotonic()
             for i in range(nconc):
                 d = os.path.join(cdir, f"c{i}")
-                procs.append((d, time.monotonic(), subprocess.Popen(self.ostree_pull_cmd(srv, d),
-                                                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                                                     text=True)))
-            times = []
-            for d, ts, p in procs:
-                _, err = p.communicate()
-                times.append(time.monotonic() - ts)
+                procs.append((d, subprocess.Popen(self.ostree_pull_cmd(srv, d), stdout=subprocess.DEVNULL,
+                                                  stderr=subprocess.PIPE, text=True)))
+            times = {}
+            while len(times) < nconc:  # note when each client ends
+                for d, p in procs:
+                    if d not in times and p.poll() is not None:
+                        times[d] = time.monotonic() - t0
+                time.sleep(0.02)
+            t1 = time.monotonic()
+            c1 = srv.cpu()
+            for d, p in procs:
+                err = p.stderr.read()
                 if p.returncode != 0:
                     fail(f"{srv.name}: concurrent ostree pull failed: {err.strip()[-400:]}")
                 elif self.objects_listing(d) != want:
                     fail(f"{srv.name}: concurrent pull into {d}: objects differ from the served repo")
-            t1 = time.monotonic()
-            c1 = srv.cpu()
-            self.flush_logs()
+                shutil.rmtree(d)
+            self.flush_logs(srv)
             ent = srv.log_entries(off)
-            row.update({"t4": t1 - t0, "t4mean": statistics.mean(times), "cpu4": (c1 - c0) / CLK_TCK,
+            row.update({"t4": t1 - t0, "t4mean": statistics.mean(times.values()), "cpu4": (c1 - c0) / CLK_TCK,
                         "req4": len(ent), "bytes4": sum(e[4] for e in ent)})
-            info(f"  {row['t4']:.1f}s; ostree fsck")
-            t0 = time.monotonic()
-            f = subprocess.run(["ostree", f"--repo={one}", "fsck"], capture_output=True, text=True)
-            row["fsck"] = time.monotonic() - t0
-            info(f"  fsck {row['fsck']:.1f}s")
-            if f.returncode != 0:
-                fail(f"{srv.name}: ostree fsck of the pulled repo failed: {(f.stdout + f.stderr).strip()[-400:]}")
+            info(f"  {row['t4']:.1f}s")
             res[srv.name] = row
-            shutil.rmtree(cdir)
+        # fsck every 1-client repo, after the timed part, as many at once as there are cores
+        info(f"ostree fsck of {len(fsck_dirs)} pulled repositories")
+        t0 = time.monotonic()
+        todo = list(fsck_dirs.items())
+        running = []
+        while todo or running:
+            while todo and len(running) < NCPU:
+                name, d = todo.pop(0)
+                running.append((name, d, subprocess.Popen(["ostree", f"--repo={d}", "fsck"], stdout=subprocess.PIPE,
+                                                          stderr=subprocess.STDOUT, text=True)))
+            name, d, p = running.pop(0)
+            outp = p.communicate()[0]
+            if p.returncode != 0:
+                fail(f"{name}: ostree fsck of the pulled repo failed: {outp.strip()[-400:]}")
+            else:
+                res[name]["fsck"] = "ok"
+            shutil.rmtree(d)
+        info(f"  fsck done in {time.monotonic() - t0:.1f}s")
+        for srv in self.servers:
+            shutil.rmtree(os.path.join(base, srv.name), ignore_errors=True)
 
         def col(k):
             return {n: r[k] for n, r in res.items()}
@@ -815,7 +848,7 @@ class Bench:
             (f"{nconc} clients at once: mean s per client", "lower", "f2", col("t4mean")),
             (f"{nconc} clients at once: server CPU s", "lower", "f2", col("cpu4")),
             (f"{nconc} clients at once: requests", None, "int", col("req4")),
-            ("ostree fsck of the 1-client repo", None, "str", {n: "ok" for n in res}),
+            ("ostree fsck of the 1-client repo", None, "str", {n: r.get("fsck", "FAILED") for n, r in res.items()}),
         ]
         o = self.meta["objects"]
         self.sections.append(table(
@@ -868,7 +901,7 @@ class Bench:
                 info(f"upgrade v1->v2: {srv.name}: {label}")
                 d = os.path.join(self.run_dir, "upgrade-client")
                 self.client_copy(template, d, srv)
-                self.flush_logs()
+                self.flush_logs(srv)
                 off = srv.log_size()
                 m0 = srv.metric("dcn_hoster_response_bytes_total") if isinstance(srv, DcnHoster) else None
                 t0 = time.monotonic()
@@ -880,7 +913,7 @@ class Bench:
                         ok = False
                         break
                 t = time.monotonic() - t0
-                self.flush_logs()
+                self.flush_logs(srv)
                 ent = srv.log_entries(off)
                 row = {"t": t, "req": len(ent), "bytes": sum(e[4] for e in ent),
                        "delta_req": sum(1 for e in ent if "/deltas/" in e[1]),
@@ -956,7 +989,7 @@ class Bench:
             p.wait()
             res[srv.name] = row
             info(f"  RSS {rss0 / 1024:.1f} -> {row['rss'] / 1024:.1f} MiB, latency {row['lat'] * 1000:.2f} ms")
-            time.sleep(1.0)  # let the server close them
+            time.sleep(0.3 if self.quick else 1.0)  # let the server close them
 
         def col(k, f=lambda v: v):
             return {nm: f(r[k]) for nm, r in res.items() if k in r}
@@ -1033,6 +1066,7 @@ def main():
     ap.add_argument("--duration", type=int, default=0, help="seconds per wrk run (default 8, quick 3)")
     ap.add_argument("--idle", type=int, default=0, help="idle connections (default 10000, quick 2000)")
     ap.add_argument("--output", help="also write the report here")
+    ap.add_argument("--client-dir", help="where client repositories go (default: a tmpfs under /dev/shm)")
     ap.add_argument("--fsync", action="store_true", help="leave fsync on in the archive pull clients")
     ap.add_argument("--h2c", action="store_true",
                     help="keep lighttpd's and h2o's default h2c upgrade (libostree then pulls over HTTP/2)")
@@ -1056,6 +1090,8 @@ def main():
                 fn()
     finally:
         b.stop_servers()
+        for d in b.cleanup:
+            shutil.rmtree(d, ignore_errors=True)
     elapsed = time.monotonic() - t0
     report = [b.header()] + b.sections + [b.configs()]
     report.append("### Correctness")

@@ -36,7 +36,7 @@ SOURCES = ["/usr/lib", "/usr/share", "/usr/include"]
 MODES = {
     # fraction of files <= 1 MiB taken, fraction of files 1..16 MiB taken
     "full": {"frac_small": 0.20, "frac_big": 0.10, "iso_mib": 1024, "part_mib": 32},
-    "quick": {"frac_small": 0.02, "frac_big": 0.01, "iso_mib": 256, "part_mib": 32},
+    "quick": {"frac_small": 0.01, "frac_big": 0.005, "iso_mib": 256, "part_mib": 32},
 }
 CHANGE_FRAC = 0.05      # of v1's regular files modified in v2
 DELETE_FRAC = 0.005     # of v1's files removed in v2

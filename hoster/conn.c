@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <netinet/in.h>
+#include <linux/sockios.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -285,6 +287,7 @@ static void conn_update_events(struct conn *c)
     if (conn_has_output(c)) {
         if (c->state != CONN_SENDING) {
             c->state = CONN_SENDING;
+            c->send_queue_seen = UINT32_MAX;
             event_del(&c->rev);
             event_add(&c->wev, w->send_tv);
         }
@@ -445,9 +448,18 @@ static void conn_on_write(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     worker_tick(c->w);
     if (what & EV_TIMEOUT) {
+        /* Writable events come only when the socket buffer drains below its
+         * low mark, which can take longer than the timeout for a slow reader
+         * with a large buffer: progress is the kernel's queue shrinking. */
+        int queued = 0;
+        if (ioctl(c->fd, SIOCOUTQ, &queued) == 0 && (uint32_t)queued < c->send_queue_seen) {
+            c->send_queue_seen = (uint32_t)queued;
+            return; /* EV_PERSIST re-arms the timeout */
+        }
         conn_close(c); /* the client stopped reading */
         return;
     }
+    c->send_queue_seen = UINT32_MAX;
     if (conn_flush(c) < 0) {
         conn_close(c);
         return;

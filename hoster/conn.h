@@ -37,6 +37,7 @@ struct conn {
     struct timespec head_deadline; /* CONN_HEAD: when the head timeout fires */
     uint64_t bytes_queued;   /* total response bytes handed to this conn */
     uint64_t bytes_sent;     /* of which written to the socket */
+    uint32_t send_queue_seen; /* SIOCOUTQ at the last send timeout: progress check */
     struct pending_log *pending, *pending_tail; /* responses not yet fully written */
     struct conn *prev, *next; /* worker's list */
     char peer[64];           /* "addr:port" */

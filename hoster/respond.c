@@ -10,7 +10,6 @@
 #include "static_file.h"
 #include "worker.h"
 
-#include <limits.h>
 #include <string.h>
 
 struct status_text {
@@ -133,12 +132,18 @@ void respond_memory(const struct request *r, int status, const char *content_typ
 void respond_error(struct conn *c, const struct request *r, int status)
 {
     struct request bare = {.conn = c, .w = c->w, .start_ns = conn_now_ns()};
-    if (!r) {
+    if (!r)
+        r = &bare; /* keep_alive false */
+    /* after these the request stream cannot be trusted */
+    bool stream_broken = status == 400 || status == 408 || status == 414 || status == 431 || status == 505;
+    if (!r->keep_alive || stream_broken) {
         c->close_after = true;
-        r = &bare;
+        if (r->keep_alive) {
+            bare = *r;
+            bare.keep_alive = false; /* the head says "Connection: close" */
+            r = &bare;
+        }
     }
-    if (!r->keep_alive)
-        c->close_after = true;
     char body[64];
     const char *line = status_line(status);
     size_t n = strlen(line) - 9 - 2; /* "HTTP/1.1 " ... "\r\n" */
@@ -185,7 +190,7 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
     bool slash = false;
     const char *authority = NULL;
     size_t authority_len = 0;
-    switch (path_normalise(head->target, head->target_len, w->path_buf, PATH_MAX, &path_len, &slash,
+    switch (path_normalise(head->target, head->target_len, w->path_buf, w->path_cap, &path_len, &slash,
                            &authority, &authority_len)) {
     case PATH_OK: break;
     case PATH_BAD: respond_error(c, &r, 400); return;

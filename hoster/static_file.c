@@ -278,7 +278,9 @@ static void send_representation(struct request *r, struct representation *rep)
         send_not_modified(r, rep);
         return;
     }
-    if (in->range && cond_if_range_matches(in->if_range, in->if_range_len, rep->etag, rep->etag_len, rep->mtime)) {
+    /* Range is defined for GET only: HEAD and others ignore it (RFC 9110 14.2) */
+    if (in->range && r->head->method_id == HTTP_METHOD_GET &&
+        cond_if_range_matches(in->if_range, in->if_range_len, rep->etag, rep->etag_len, rep->mtime)) {
         struct byte_range ranges[RANGE_MAX];
         size_t n = 0;
         switch (range_parse(in->range, in->range_len, rep->size, ranges, RANGE_MAX, &n)) {

@@ -233,7 +233,8 @@ struct worker *worker_new(struct server *srv, unsigned id)
     }
     w->log.stdout_lock = &srv->stdout_lock;
     w->headers = calloc(cfg->max_headers, sizeof *w->headers);
-    w->path_buf = malloc(PATH_MAX);
+    w->path_cap = cfg->max_head_size + 1; /* a decoded path is never longer than the target */
+    w->path_buf = malloc(w->path_cap);
     w->file_buf = malloc(cfg->sendfile_min ? cfg->sendfile_min : 1);
     if (!w->headers || !w->path_buf || !w->file_buf)
         goto fail;

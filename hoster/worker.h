@@ -51,7 +51,8 @@ struct worker {
     unsigned inbuf_pool_len;
     struct http_header *headers;   /* parser output, --max-headers entries */
     char head[WORKER_HEAD_MAX];
-    char *path_buf;                /* normalised request path, PATH_MAX */
+    char *path_buf;                /* normalised request path */
+    size_t path_cap;
     char *file_buf;                /* reading small uncached files, --sendfile-min bytes */
 };
 
