@@ -28,12 +28,15 @@ enum {
     PC_PCT = 2,   /* '%': starts an escape */
     PC_SLASH = 4, /* '/' */
     PC_END = 8,   /* '?' or '#': the path ends */
+    PC_RUN = 16,  /* PC_NAME or PC_SLASH: needs no attention in pass 1 */
 };                /* 0: never valid raw (controls, SP, DEL, backslash) */
 
 static const unsigned char path_class[256] = {
-    ['!'] = PC_NAME, ['"'] = PC_NAME, ['#'] = PC_END, ['$'] = PC_NAME, ['%'] = PC_PCT,
-    ['&' ... '.'] = PC_NAME, ['/'] = PC_SLASH, ['0' ... '>'] = PC_NAME, ['?'] = PC_END,
-    ['@' ... '['] = PC_NAME, [']' ... '~'] = PC_NAME, [0x80 ... 0xff] = PC_NAME,
+#define N (PC_NAME | PC_RUN)
+    ['!'] = N, ['"'] = N, ['#'] = PC_END, ['$'] = N, ['%'] = PC_PCT, ['&' ... '.'] = N,
+    ['/'] = PC_SLASH | PC_RUN, ['0' ... '>'] = N, ['?'] = PC_END, ['@' ... '['] = N,
+    [']' ... '~'] = N, [0x80 ... 0xff] = N,
+#undef N
 };
 
 #define PCLS(c) path_class[(unsigned char)(c)]
@@ -118,11 +121,15 @@ enum path_result path_normalise(const char *target, size_t len, char *out, size_
 
     /* Pass 1: syntax, up to the query or fragment (raw '?' / '#' only). */
     const char *pe = p;
+    bool escapes = false; /* any %XX: else pass 2 can copy whole segments */
     for (;;) {
-        while (pe < end && (PCLS(*pe) & (PC_NAME | PC_SLASH)))
+        while (end - pe >= 4 && (PCLS(pe[0]) & PCLS(pe[1]) & PCLS(pe[2]) & PCLS(pe[3]) & PC_RUN))
+            pe += 4;
+        while (pe < end && (PCLS(*pe) & PC_RUN))
             pe++;
         if (pe == end || (PCLS(*pe) & PC_END))
             break;
+        escapes = true;
         if (*pe != '%')
             goto bad; /* control byte, SP, DEL or backslash */
         int hi, lo;
@@ -137,7 +144,7 @@ enum path_result path_normalise(const char *target, size_t len, char *out, size_
      * only names that are kept need room in out. */
     if (cap == 0)
         goto too_long;
-    size_t o = 0, depth = 0;
+    size_t o = 0, depth = 0, hidden = 0; /* hidden: kept names starting with '.' */
     bool dirish = true; /* last segment was empty, "." or "..": path ends in '/' */
     const char *q = p;
     if (q < pe && *q == '/')
@@ -164,6 +171,7 @@ enum path_result path_normalise(const char *target, size_t len, char *out, size_
             depth--;
             while (o > 0 && out[o - 1] != '/')
                 o--;
+            hidden -= out[o] == '.'; /* out[o]: first byte of the popped name */
             if (o > 0)
                 o--; /* the separator before the popped segment */
             dirish = true;
@@ -176,7 +184,20 @@ enum path_result path_normalise(const char *target, size_t len, char *out, size_
         size_t w = o > 0 ? o + 1 : 0;
         const size_t seg = w;
         bool more = false; /* a '/' ended the name */
-        for (;;) {
+        if (!escapes) {
+            const char *slash = memchr(q, '/', (size_t)(pe - q));
+            const size_t n = (size_t)((slash ? slash : pe) - q);
+            if (w + n >= cap)
+                goto too_long;
+            memcpy(out + w, q, n);
+            w += n;
+            q += n;
+            if (slash) {
+                q++;
+                more = true;
+            }
+        }
+        while (escapes) {
             const size_t room = w + 1 < cap ? cap - 1 - w : 0;
             const char *lim = (size_t)(pe - q) > room ? q + room : pe;
             while (q < lim && (PCLS(*q) & PC_NAME))
@@ -198,6 +219,7 @@ enum path_result path_normalise(const char *target, size_t len, char *out, size_
             out[o] = '/';
         o = w;
         depth++;
+        hidden += out[seg] == '.';
         dirish = false;
         if (!more)
             break;
@@ -205,7 +227,7 @@ enum path_result path_normalise(const char *target, size_t len, char *out, size_
     out[o] = '\0';
 
     /* Dot-files and dot-directories that survived resolution. */
-    if (o > 0 && (out[0] == '.' || memmem(out, o, "/.", 2) != NULL)) {
+    if (hidden > 0) {
         out[0] = '\0';
         return PATH_HIDDEN;
     }

@@ -27,3 +27,18 @@ foreach(script ${DCN_BUILDER_INTEGRATION})
   add_test(NAME builder_${tname} COMMAND bash ${script})
   set_tests_properties(builder_${tname} PROPERTIES ENVIRONMENT "${env}" TIMEOUT 600 LABELS "integration;builder")
 endforeach()
+
+# Rollout (tests/rollout/): deploy/undo against a fake kubectl, the manifests'
+# structural check, the drain behind a load-balancing proxy, the playbooks.
+file(GLOB DCN_ROLLOUT_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/rollout/test_*.sh)
+foreach(script ${DCN_ROLLOUT_TESTS})
+  get_filename_component(tname ${script} NAME_WE)
+  string(REGEX REPLACE "^test_" "" tname ${tname})
+  set(env "DCN_BUILDER=$<TARGET_FILE:dcn-builder>;DCN_SOURCE_DIR=${DCN_SOURCE_ROOT};ASAN_OPTIONS=detect_leaks=0")
+  if(TARGET dcn-hoster)
+    list(APPEND env "DCN_HOSTER=$<TARGET_FILE:dcn-hoster>")
+  endif()
+  add_test(NAME rollout_${tname} COMMAND bash ${script})
+  set_tests_properties(rollout_${tname} PROPERTIES ENVIRONMENT "${env}" TIMEOUT 900 SKIP_RETURN_CODE 77
+                       LABELS "integration;rollout")
+endforeach()

@@ -100,7 +100,6 @@ static const struct parse_case parse_cases[] = {
     {S("GET / HTTP/1.1\r\r\n\r\n"), INV, E400, 0, NULL, 0, 0},     /* bare CR */
     {S("GET / HTTP/1.1\rX"), INV, E400, 0, NULL, 0, 0},
     {S("\rGET / HTTP/1.1\r\n\r\n"), INV, E400, 0, NULL, 0, 0},
-    {S("GET"), INC, NONE, 0, NULL, 0, 0},
     {S("GET\r\n\r\n"), INV, E400, 0, NULL, 0, 0},
     {S("GET /\r\n\r\n"), INV, E400, 0, NULL, 0, 0},                /* HTTP/0.9 */
     {S("\x16\x03\x01\x02\x00"), INV, E400, 0, NULL, 0, 0},         /* a TLS ClientHello */

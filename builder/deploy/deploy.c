@@ -1,0 +1,109 @@
+/* deploy: the deploy stage. Rolls the image push pushed (read from
+ * <state_dir>/push.json, or --image REF@sha256:...) out on the cluster:
+ * render the manifests with the digest pinned, apply, wait for the
+ * rollout, verify through /-/status that the expected commit is served.
+ * See docs/rollout.md. */
+#include "error.h"
+#include "rollout.h"
+#include "state.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+static const char *str_member(JsonObject *o, const char *m)
+{
+    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
+                                                                                        : NULL;
+}
+
+/* "host[:port]/path[:tag][@digest]" → "host[:port]/path". */
+static char *strip_tag_and_digest(const char *ref)
+{
+    g_autofree char *r = g_strdup(ref);
+    char *at = strchr(r, '@');
+    if (at)
+        *at = '\0';
+    char *slash = strrchr(r, '/');
+    char *colon = strrchr(slash ? slash : r, ':');
+    if (colon)
+        *colon = '\0';
+    return g_steal_pointer(&r);
+}
+
+char *dcn_deploy_repository_for_cluster(const char *repo, const char *registry)
+{
+    if (!registry)
+        return g_strdup(repo);
+    const char *slash = strchr(repo, '/');
+    g_autofree char *first = slash ? g_strndup(repo, (gsize)(slash - repo)) : NULL;
+    gboolean has_host = first && (strchr(first, '.') || strchr(first, ':') || g_str_equal(first, "localhost"));
+    return g_strdup_printf("%s/%s", registry, has_host ? slash + 1 : repo);
+}
+
+/* What push left: the repository it pushed to and the manifest digest. */
+static gboolean target_from_push(DcnStageCtx *ctx, DcnRolloutTarget *t, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    g_autoptr(JsonObject) push = dcn_state_read_result(def, "push", error);
+    if (!push) {
+        g_prefix_error(error, "no image to deploy (give --image REF@sha256:... or run push first): ");
+        return FALSE;
+    }
+    const char *digest = str_member(push, "digest");
+    const char *repo = NULL;
+    static const char *const repo_members[] = {"repository", "image", "reference", "pushed"};
+    for (size_t i = 0; !repo && i < G_N_ELEMENTS(repo_members); i++)
+        repo = str_member(push, repo_members[i]);
+    if (!repo || !digest || !g_str_has_prefix(digest, "sha256:")) {
+        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                    "%s/push.json has no \"repository\" and \"digest\" (sha256:...) members", def->state_dir);
+        return FALSE;
+    }
+    g_autofree char *bare = strip_tag_and_digest(repo);
+    g_autofree char *cluster_repo = dcn_deploy_repository_for_cluster(bare, def->deploy_registry);
+    t->image = g_strdup_printf("%s@%s", cluster_repo, digest);
+    t->version = g_strdup(str_member(push, "version"));
+    const char *commit = str_member(push, "commit");
+    if (!commit) {
+        /* package knows which commit the image serves */
+        g_autoptr(JsonObject) pkg = dcn_state_read_result(def, "package", NULL);
+        if (pkg && g_strcmp0(str_member(pkg, "version"), t->version) == 0)
+            commit = str_member(pkg, "commit");
+        if (commit)
+            t->commit = g_strdup(commit);
+    } else {
+        t->commit = g_strdup(commit);
+    }
+    return TRUE;
+}
+
+gboolean dcn_stage_deploy(DcnStageCtx *ctx, GError **error)
+{
+    DcnRollout r;
+    g_auto(DcnRolloutTarget) t = {0};
+    gboolean ok = FALSE;
+    if (!dcn_rollout_init(&r, ctx, error))
+        goto out;
+    if (ctx->image) {
+        if (!dcn_image_is_pinned(ctx->image)) {
+            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                        "--image %s: give the image pinned by digest, REF@sha256:<64 hex>", ctx->image);
+            goto out;
+        }
+        t.image = g_strdup(ctx->image);
+        /* the same digest push reported: we know what it serves */
+        g_auto(DcnRolloutTarget) pushed = {0};
+        if (target_from_push(ctx, &pushed, NULL) &&
+            g_str_equal(strrchr(pushed.image, '@'), strrchr(t.image, '@'))) {
+            t.version = g_steal_pointer(&pushed.version);
+            t.commit = g_steal_pointer(&pushed.commit);
+        }
+    } else if (!target_from_push(ctx, &t, error)) {
+        goto out;
+    }
+    ok = dcn_rollout_run(&r, &t, error);
+out:
+    dcn_rollout_clear(&r);
+    return ok;
+}

@@ -1,0 +1,453 @@
+/* rollout: see rollout.h. */
+#include "rollout.h"
+#include "error.h"
+#include "verify.h"
+
+#include <gio/gio.h>
+#include <stdio.h>
+#include <string.h>
+
+#define HISTORY_MAX 20
+/* verification: this many answers in a row must show the expected commit
+ * (behind a Service each may come from another pod) */
+#define VERIFY_STREAK 3
+
+void dcn_rollout_target_clear(DcnRolloutTarget *t)
+{
+    g_clear_pointer(&t->image, g_free);
+    g_clear_pointer(&t->version, g_free);
+    g_clear_pointer(&t->commit, g_free);
+}
+
+static char *default_manifests(const char *platform)
+{
+    g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+    if (exe) {
+        g_autofree char *bindir = g_path_get_dirname(exe);
+        g_autofree char *installed = g_build_filename(bindir, "..", "share", "dcn", "manifests", "hoster", platform, NULL);
+        g_autofree char *canon = g_canonicalize_filename(installed, NULL);
+        if (g_file_test(canon, G_FILE_TEST_IS_DIR))
+            return g_steal_pointer(&canon);
+    }
+    return g_build_filename(DCN_SOURCE_MANIFESTS, platform, NULL);
+}
+
+gboolean dcn_rollout_init(DcnRollout *r, DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    *r = (DcnRollout){.ctx = ctx};
+    r->platform = def->deploy_platform ? def->deploy_platform : "openshift";
+    const char *cmd = def->deploy_kubectl ? def->deploy_kubectl
+                                          : g_str_equal(r->platform, "openshift") ? "oc" : "kubectl";
+    dcn_kube_init(&r->kube, cmd, def->deploy_namespace, ctx->dry_run, &ctx->progress);
+    r->manifests = def->deploy_manifests ? g_strdup(def->deploy_manifests) : default_manifests(r->platform);
+    r->out_dir = g_build_filename(def->state_dir, "deploy", NULL);
+    r->timeout = def->deploy_timeout ? def->deploy_timeout : 600;
+    if (def->deploy_ca_file && !g_file_test(def->deploy_ca_file, G_FILE_TEST_IS_REGULAR)) {
+        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION, "deploy.ca_file %s: no such file",
+                    def->deploy_ca_file);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+void dcn_rollout_clear(DcnRollout *r)
+{
+    dcn_kube_clear(&r->kube);
+    g_clear_pointer(&r->manifests, g_free);
+    g_clear_pointer(&r->out_dir, g_free);
+}
+
+DcnRendered *dcn_rollout_render(DcnRollout *r, const DcnRolloutTarget *t, GError **error)
+{
+    const DcnDefinition *def = r->ctx->def;
+    DcnRenderInput in = {
+        .manifests = r->manifests,
+        .out_dir = r->out_dir,
+        .ns = def->deploy_namespace,
+        .image = t->image,
+        .version = t->version,
+        .commit = t->commit,
+        .ref = def->ref,
+        .public_url = def->deploy_url,
+    };
+    DcnRendered *rd = dcn_render(&r->kube, &in, error);
+    /* commands against the cluster need the namespace the objects carry */
+    if (rd && !r->kube.ns && rd->ns)
+        r->kube.ns = rd->ns;
+    return rd;
+}
+
+/* ---- reading objects ---- */
+
+static JsonObject *member_obj(JsonObject *o, const char *m)
+{
+    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static const char *member_str(JsonObject *o, const char *m)
+{
+    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
+                                                                                        : NULL;
+}
+
+const char *dcn_rollout_object_image(JsonObject *o)
+{
+    JsonObject *pod = member_obj(member_obj(member_obj(o, "spec"), "template"), "spec");
+    JsonNode *cn = pod ? json_object_get_member(pod, "containers") : NULL;
+    JsonArray *cs = cn && JSON_NODE_HOLDS_ARRAY(cn) ? json_node_get_array(cn) : NULL;
+    for (guint i = 0; cs && i < json_array_get_length(cs); i++) {
+        JsonNode *c = json_array_get_element(cs, i);
+        if (JSON_NODE_HOLDS_OBJECT(c) && g_strcmp0(member_str(json_node_get_object(c), "name"), DCN_DEPLOY_CONTAINER) == 0)
+            return member_str(json_node_get_object(c), "image");
+    }
+    return NULL;
+}
+
+const char *dcn_rollout_object_annotation(JsonObject *o, const char *key)
+{
+    return member_str(member_obj(member_obj(member_obj(member_obj(o, "spec"), "template"), "metadata"), "annotations"),
+                      key);
+}
+
+static JsonObject *parse_object(const char *text, const char *what, GError **error)
+{
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, text, -1, error)) {
+        g_prefix_error(error, "%s: not JSON: ", what);
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(p);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s: not a JSON object", what);
+        return NULL;
+    }
+    return json_object_ref(json_node_get_object(root));
+}
+
+JsonObject *dcn_rollout_get_deployment(DcnRollout *r, const DcnRendered *rd, gboolean *found, GError **error)
+{
+    g_autofree char *out = NULL;
+    g_autofree char *obj = g_strdup_printf("deployment/%s", rd->deployment);
+    const char *argv[] = {"get", obj, "-o", "json", NULL};
+    gboolean not_found = FALSE;
+    *found = FALSE;
+    if (!dcn_kube_run(&r->kube, DCN_KUBE_READ, 60, &out, &not_found, error, argv)) {
+        if (not_found) {
+            g_clear_error(error);
+            return NULL;
+        }
+        return NULL;
+    }
+    JsonObject *o = parse_object(out, obj, error);
+    *found = o != NULL;
+    return o;
+}
+
+/* ---- apply output: "deployment.apps/dcn-hoster configured" per line ---- */
+
+static JsonArray *parse_apply(const char *out, gboolean *changed)
+{
+    JsonArray *a = json_array_new();
+    g_auto(GStrv) lines = g_strsplit(out ? out : "", "\n", -1);
+    *changed = FALSE;
+    for (guint i = 0; lines[i]; i++) {
+        char *l = g_strstrip(lines[i]);
+        char *sp = strrchr(l, ' ');
+        if (!*l || !sp)
+            continue;
+        *sp = '\0';
+        const char *action = sp + 1;
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "object", l);
+        json_object_set_string_member(o, "action", action);
+        json_array_add_object_element(a, o);
+        if (!g_str_equal(action, "unchanged"))
+            *changed = TRUE;
+    }
+    return a;
+}
+
+/* ---- verification ---- */
+
+/* The URL devices use: deploy.url, else the rendered Route/Ingress host,
+ * else the host the cluster gave the Route. NULL: use the Service proxy. */
+static char *verify_url(DcnRollout *r, const DcnRendered *rd, GError **error)
+{
+    const DcnDefinition *def = r->ctx->def;
+    if (def->deploy_url)
+        return g_strdup(def->deploy_url);
+    if (rd->url)
+        return g_strdup(rd->url);
+    if (rd->route_kind && g_str_equal(rd->route_kind, "route") && !r->ctx->dry_run) {
+        g_autofree char *obj = g_strdup_printf("route/%s", rd->route_name);
+        const char *argv[] = {"get", obj, "-o", "json", NULL};
+        g_autofree char *out = NULL;
+        g_autoptr(GError) local = NULL;
+        if (!dcn_kube_run(&r->kube, DCN_KUBE_READ, 60, &out, NULL, &local, argv)) {
+            dcn_progress_event(&r->ctx->progress, "warning", "what=\"no route host: %s\"", local->message);
+            return NULL;
+        }
+        g_autoptr(JsonObject) route = parse_object(out, obj, error);
+        if (!route)
+            return NULL;
+        JsonObject *spec = member_obj(route, "spec");
+        const char *host = member_str(spec, "host");
+        if (host)
+            return g_strdup_printf("%s://%s", member_obj(spec, "tls") ? "https" : "http", host);
+    }
+    return NULL;
+}
+
+/* The namespace for the Service proxy path. */
+static char *effective_namespace(DcnRollout *r)
+{
+    if (r->kube.ns)
+        return g_strdup(r->kube.ns);
+    const char *argv[] = {"config", "view", "--minify", "-o", "jsonpath={..namespace}", NULL};
+    g_autofree char *out = NULL;
+    g_autoptr(GError) local = NULL;
+    if (dcn_kube_run(&r->kube, DCN_KUBE_LOCAL, 30, &out, NULL, &local, argv) && *g_strstrip(out))
+        return g_strdup(out);
+    return g_strdup("default");
+}
+
+static gboolean verify(DcnRollout *r, const DcnRendered *rd, const DcnRolloutTarget *t, const char *url,
+                       char **served, GError **error)
+{
+    DcnStageCtx *ctx = r->ctx;
+    const char *ref = ctx->def->ref;
+    g_autofree char *ns = url ? NULL : effective_namespace(r);
+    gint64 deadline = g_get_monotonic_time() + (gint64)r->timeout * G_USEC_PER_SEC;
+    guint streak = 0, attempts = 0;
+    g_autofree char *last = NULL; /* what the last failed attempt saw */
+    for (;;) {
+        g_autofree char *body = NULL;
+        g_autoptr(GError) local = NULL;
+        DcnServed s = {0};
+        gboolean fetched = url ? dcn_verify_fetch_url(url, ctx->def->deploy_ca_file, 10, &body, &local)
+                               : dcn_verify_fetch_proxy(&r->kube, ns, rd->service, rd->service_port, 30, &body, &local);
+        attempts++;
+        if (fetched && dcn_verify_parse_status(body, strlen(body), ref, &s, &local)) {
+            gboolean good = s.ready && s.commit && (!t->commit || g_str_equal(s.commit, t->commit));
+            if (good) {
+                if (++streak >= VERIFY_STREAK) {
+                    *served = g_steal_pointer(&s.commit);
+                    return TRUE;
+                }
+            } else {
+                streak = 0;
+                g_free(last);
+                last = !s.commit  ? g_strdup_printf("ref %s is not served", ref)
+                       : !s.ready ? g_strdup_printf("not ready (serving %s)", s.commit)
+                                  : g_strdup_printf("serves %s %s, expected %s", ref, s.commit, t->commit);
+            }
+            dcn_served_clear(&s);
+        } else {
+            streak = 0;
+            g_free(last);
+            last = g_strdup(local->message);
+        }
+        if (streak == 0 && last && attempts % 5 == 1)
+            dcn_progress_event(&ctx->progress, "verify", "attempt=%u seen=\"%s\"", attempts, last);
+        if (g_get_monotonic_time() >= deadline) {
+            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                        "verify %s/-/status: after %u s and %u attempts: %s", url ? url : "(service proxy)",
+                        r->timeout, attempts, last ? last : "no answer");
+            return FALSE;
+        }
+        g_usleep(streak ? G_USEC_PER_SEC / 4 : G_USEC_PER_SEC);
+    }
+}
+
+/* ---- history ---- */
+
+static char *history_path(DcnRollout *r) { return g_build_filename(r->out_dir, "history.json", NULL); }
+
+JsonArray *dcn_rollout_history(DcnRollout *r)
+{
+    g_autofree char *path = history_path(r);
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!g_file_test(path, G_FILE_TEST_EXISTS) || !json_parser_load_from_file(p, path, NULL))
+        return json_array_new();
+    JsonNode *root = json_parser_get_root(p);
+    JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    JsonNode *d = o ? json_object_get_member(o, "rollouts") : NULL;
+    return d && JSON_NODE_HOLDS_ARRAY(d) ? json_array_ref(json_node_get_array(d)) : json_array_new();
+}
+
+static gboolean history_add(DcnRollout *r, const DcnRolloutTarget *t, GError **error)
+{
+    g_autoptr(JsonArray) old = dcn_rollout_history(r);
+    JsonArray *keep = json_array_new();
+    guint n = json_array_get_length(old);
+    for (guint i = n > HISTORY_MAX - 1 ? n - (HISTORY_MAX - 1) : 0; i < n; i++)
+        json_array_add_element(keep, json_node_copy(json_array_get_element(old, i)));
+    JsonNode *lastn = n ? json_array_get_element(old, n - 1) : NULL;
+    if (lastn && JSON_NODE_HOLDS_OBJECT(lastn) &&
+        g_strcmp0(member_str(json_node_get_object(lastn), "image"), t->image) == 0) {
+        json_array_unref(keep);
+        return TRUE; /* a rerun: nothing new */
+    }
+    JsonObject *e = json_object_new();
+    json_object_set_string_member(e, "image", t->image);
+    if (t->version)
+        json_object_set_string_member(e, "version", t->version);
+    if (t->commit)
+        json_object_set_string_member(e, "commit", t->commit);
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *ts = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+    json_object_set_string_member(e, "time", ts);
+    json_array_add_object_element(keep, e);
+
+    JsonObject *root = json_object_new();
+    json_object_set_array_member(root, "rollouts", keep);
+    g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
+    json_node_take_object(node, root);
+    g_autofree char *text = json_to_string(node, TRUE);
+    g_autofree char *path = history_path(r);
+    if (!g_file_set_contents(path, text, -1, error)) {
+        g_prefix_error(error, "writing %s: ", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* ---- the rollout ---- */
+
+static void print_dry_run(DcnRollout *r, const DcnRendered *rd)
+{
+    printf("# dcn-builder %s --dry-run: nothing was changed. It would run:\n", r->ctx->progress.stage);
+    guint n = json_array_get_length(r->kube.commands);
+    for (guint i = 0; i < n; i++)
+        printf("#   %s\n", json_array_get_string_element(r->kube.commands, i));
+    printf("# The manifests it would apply (%s):\n", rd->path);
+    fputs(rd->yaml, stdout);
+    if (*rd->yaml && rd->yaml[strlen(rd->yaml) - 1] != '\n')
+        putchar('\n');
+    fflush(stdout);
+}
+
+gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **error)
+{
+    DcnStageCtx *ctx = r->ctx;
+    JsonObject *res = ctx->result;
+    gint64 start = g_get_monotonic_time();
+
+    g_autoptr(DcnRendered) rd = dcn_rollout_render(r, t, error);
+    if (!rd)
+        return FALSE;
+    dcn_progress_event(&ctx->progress, "rendered", "file=%s deployment=%s image=%s", rd->path, rd->deployment,
+                       t->image);
+
+    /* what runs now, for the report and for undo */
+    gboolean found = FALSE;
+    g_autoptr(GError) get_error = NULL;
+    g_autoptr(JsonObject) current = dcn_rollout_get_deployment(r, rd, &found, &get_error);
+    if (get_error) {
+        if (!ctx->dry_run) {
+            g_propagate_error(error, g_steal_pointer(&get_error));
+            return FALSE;
+        }
+        dcn_progress_event(&ctx->progress, "warning", "what=\"cannot read the cluster: %s\"", get_error->message);
+    }
+    const char *previous = current ? dcn_rollout_object_image(current) : NULL;
+
+    /* apply */
+    const char *apply_argv[] = {"apply", "-f", rd->path, NULL};
+    g_autofree char *apply_out = NULL;
+    if (!dcn_kube_run(&r->kube, DCN_KUBE_CHANGE, 300, &apply_out, NULL, error, apply_argv))
+        return FALSE;
+    gboolean changed = FALSE;
+    JsonArray *objects = parse_apply(apply_out, &changed);
+    if (ctx->dry_run)
+        changed = FALSE;
+    else
+        dcn_progress_event(&ctx->progress, "applied", "changed=%s objects=%u", changed ? "true" : "false",
+                           json_array_get_length(objects));
+
+    /* wait for the rollout */
+    g_autofree char *deploy_obj = g_strdup_printf("deployment/%s", rd->deployment);
+    g_autofree char *timeout_arg = g_strdup_printf("--timeout=%us", r->timeout);
+    const char *status_argv[] = {"rollout", "status", deploy_obj, timeout_arg, NULL};
+    g_autofree char *status_out = NULL;
+    gint64 wait_start = g_get_monotonic_time();
+    if (!dcn_kube_run(&r->kube, DCN_KUBE_CHANGE, r->timeout + 30, &status_out, NULL, error, status_argv)) {
+        json_array_unref(objects);
+        g_prefix_error(error,
+                       "rollout of %s did not complete within %u s (the old pods keep serving: maxUnavailable 0; "
+                       "look at `%s describe %s`, or `dcn-builder undo`): ",
+                       deploy_obj, r->timeout, r->kube.cmd, deploy_obj);
+        return FALSE;
+    }
+    double rollout_s = (double)(g_get_monotonic_time() - wait_start) / 1e6;
+    if (!ctx->dry_run)
+        dcn_progress_event(&ctx->progress, "rolled-out", "deployment=%s seconds=%.1f", rd->deployment, rollout_s);
+
+    /* verify */
+    g_autoptr(GError) url_error = NULL;
+    g_autofree char *url = verify_url(r, rd, &url_error);
+    if (url_error) {
+        json_array_unref(objects);
+        g_propagate_error(error, g_steal_pointer(&url_error));
+        return FALSE;
+    }
+    g_autofree char *served = NULL;
+    if (ctx->dry_run) {
+        g_autofree char *what = url ? g_strdup_printf("GET %s/-/status", url)
+                                    : g_strdup_printf("%s get --raw /api/v1/namespaces/%s/services/%s:%s/proxy/-/status",
+                                                      r->kube.cmd, r->kube.ns ? r->kube.ns : "<context namespace>",
+                                                      rd->service, rd->service_port);
+        g_autofree char *line = g_strdup_printf("%s  # expect ready, %s -> %s", what, ctx->def->ref,
+                                                t->commit ? t->commit : "(any commit)");
+        json_array_add_string_element(r->kube.commands, line);
+    } else {
+        if (!verify(r, rd, t, url, &served, error)) {
+            json_array_unref(objects);
+            return FALSE;
+        }
+        dcn_progress_event(&ctx->progress, "verified", "url=%s ref=%s commit=%s", url ? url : "(service proxy)",
+                           ctx->def->ref, served);
+        if (!history_add(r, t, error)) {
+            json_array_unref(objects);
+            return FALSE;
+        }
+    }
+
+    json_object_set_string_member(res, "image", t->image);
+    if (t->version)
+        json_object_set_string_member(res, "version", t->version);
+    if (t->commit)
+        json_object_set_string_member(res, "commit", t->commit);
+    if (previous)
+        json_object_set_string_member(res, "previous_image", previous);
+    else
+        json_object_set_null_member(res, "previous_image");
+    json_object_set_string_member(res, "deployment", rd->deployment);
+    if (r->kube.ns)
+        json_object_set_string_member(res, "namespace", r->kube.ns);
+    json_object_set_string_member(res, "manifests", r->manifests);
+    json_object_set_string_member(res, "rendered", rd->path);
+    json_object_set_array_member(res, "objects", objects);
+    if (url)
+        json_object_set_string_member(res, "url", url);
+    if (served)
+        json_object_set_string_member(res, "served_commit", served);
+    json_object_set_boolean_member(res, "dry_run", ctx->dry_run);
+    json_object_set_boolean_member(res, "changed", changed);
+    json_object_set_double_member(res, "seconds", (double)(g_get_monotonic_time() - start) / 1e6);
+    json_object_set_array_member(res, "commands", json_array_ref(r->kube.commands));
+    if (ctx->dry_run) {
+        if (ctx->json)
+            json_object_set_string_member(res, "manifests_yaml", rd->yaml);
+        else
+            print_dry_run(r, rd);
+    } else if (!ctx->json) {
+        printf("%s %s%s%s%s: %s serves %s %s%s%s\n", changed ? "rolled out" : "already running", t->image,
+               t->version ? " (version " : "", t->version ? t->version : "", t->version ? ")" : "", deploy_obj,
+               ctx->def->ref, served, url ? " at " : "", url ? url : "");
+    }
+    return TRUE;
+}

@@ -1,0 +1,232 @@
+/* undo: the undo stage. Rolls the Deployment back to an image it ran
+ * before: the previous one (or --steps N back, or --to VERSION, or --image
+ * REF@sha256:...). What ran before comes from the cluster (the Deployment's
+ * ReplicaSets, whose pod templates carry the image and the dcn-builder/version
+ * and dcn-builder/commit annotations deploy set), then from the rollouts
+ * recorded in <state_dir>/deploy/history.json. The target goes through the
+ * same render/apply/wait/verify path as deploy, so `kubectl apply` stays the
+ * one source of the Deployment's configuration. Content-level problems are
+ * for `rollback` instead: see docs/rollout.md. */
+#include "error.h"
+#include "rollout.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *image;
+    char *version;
+    char *commit;
+    gint64 revision; /* the ReplicaSet's deployment.kubernetes.io/revision; 0 from history */
+} Candidate;
+
+static void candidate_free(gpointer p)
+{
+    Candidate *c = p;
+    if (!c)
+        return; /* moved to the other list */
+    g_free(c->image);
+    g_free(c->version);
+    g_free(c->commit);
+    g_free(c);
+}
+
+static const char *str_member(JsonObject *o, const char *m)
+{
+    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
+    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
+                                                                                        : NULL;
+}
+
+static JsonObject *obj_member(JsonObject *o, const char *m)
+{
+    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static gboolean owned_by(JsonObject *rs, const char *deployment)
+{
+    JsonNode *n = json_object_get_member(obj_member(rs, "metadata"), "ownerReferences");
+    JsonArray *owners = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+    for (guint i = 0; owners && i < json_array_get_length(owners); i++) {
+        JsonNode *o = json_array_get_element(owners, i);
+        if (JSON_NODE_HOLDS_OBJECT(o) && g_strcmp0(str_member(json_node_get_object(o), "kind"), "Deployment") == 0 &&
+            g_strcmp0(str_member(json_node_get_object(o), "name"), deployment) == 0)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+static gint by_revision_desc(gconstpointer a, gconstpointer b)
+{
+    const Candidate *x = *(Candidate *const *)a, *y = *(Candidate *const *)b;
+    return x->revision < y->revision ? 1 : x->revision > y->revision ? -1 : 0;
+}
+
+static gboolean has_image(GPtrArray *cands, const char *image)
+{
+    for (guint i = 0; i < cands->len; i++)
+        if (g_str_equal(((Candidate *)cands->pdata[i])->image, image))
+            return TRUE;
+    return FALSE;
+}
+
+/* Earlier images, newest first, without the current one. */
+static GPtrArray *candidates(DcnRollout *r, const DcnRendered *rd, const char *current, GError **error)
+{
+    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(candidate_free);
+    g_autofree char *sel = g_strdup_printf("-l%s", rd->selector);
+    const char *argv[] = {"get", "replicasets", sel, "-o", "json", NULL};
+    g_autofree char *out = NULL;
+    if (!dcn_kube_run(&r->kube, DCN_KUBE_READ, 60, &out, NULL, error, argv))
+        return NULL;
+    g_autoptr(JsonParser) p = json_parser_new();
+    if (!json_parser_load_from_data(p, out, -1, error)) {
+        g_prefix_error(error, "replicasets: not JSON: ");
+        return NULL;
+    }
+    JsonNode *root = json_parser_get_root(p);
+    JsonNode *items = root && JSON_NODE_HOLDS_OBJECT(root) ? json_object_get_member(json_node_get_object(root), "items")
+                                                           : NULL;
+    JsonArray *list = items && JSON_NODE_HOLDS_ARRAY(items) ? json_node_get_array(items) : NULL;
+    for (guint i = 0; list && i < json_array_get_length(list); i++) {
+        JsonNode *n = json_array_get_element(list, i);
+        JsonObject *rs = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        const char *image = dcn_rollout_object_image(rs);
+        if (!rs || !image || !owned_by(rs, rd->deployment) || !dcn_image_is_pinned(image))
+            continue;
+        const char *rev = str_member(obj_member(obj_member(rs, "metadata"), "annotations"),
+                                     "deployment.kubernetes.io/revision");
+        Candidate *c = g_new0(Candidate, 1);
+        c->image = g_strdup(image);
+        c->version = g_strdup(dcn_rollout_object_annotation(rs, DCN_ANNOTATION_VERSION));
+        c->commit = g_strdup(dcn_rollout_object_annotation(rs, DCN_ANNOTATION_COMMIT));
+        c->revision = rev ? g_ascii_strtoll(rev, NULL, 10) : 0;
+        g_ptr_array_add(all, c);
+    }
+    g_ptr_array_sort(all, by_revision_desc);
+
+    GPtrArray *cands = g_ptr_array_new_with_free_func(candidate_free);
+    for (guint i = 0; i < all->len; i++) {
+        Candidate *c = all->pdata[i];
+        if ((current && g_str_equal(c->image, current)) || has_image(cands, c->image))
+            continue;
+        g_ptr_array_add(cands, g_steal_pointer(&all->pdata[i]));
+    }
+    /* ReplicaSets beyond revisionHistoryLimit are gone: the local record goes further back */
+    g_autoptr(JsonArray) hist = dcn_rollout_history(r);
+    for (guint i = json_array_get_length(hist); i-- > 0;) {
+        JsonNode *n = json_array_get_element(hist, i);
+        JsonObject *h = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        const char *image = str_member(h, "image");
+        if (!image || !dcn_image_is_pinned(image) || (current && g_str_equal(image, current)) || has_image(cands, image))
+            continue;
+        Candidate *c = g_new0(Candidate, 1);
+        c->image = g_strdup(image);
+        c->version = g_strdup(str_member(h, "version"));
+        c->commit = g_strdup(str_member(h, "commit"));
+        g_ptr_array_add(cands, c);
+    }
+    return cands;
+}
+
+static char *describe(GPtrArray *cands)
+{
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < cands->len; i++) {
+        Candidate *c = cands->pdata[i];
+        g_string_append_printf(s, "%s%s", i ? ", " : "", c->version ? c->version : c->image);
+    }
+    return g_string_free(s, FALSE);
+}
+
+gboolean dcn_stage_undo(DcnStageCtx *ctx, GError **error)
+{
+    DcnRollout r;
+    g_auto(DcnRolloutTarget) t = {0};
+    g_autoptr(DcnRendered) rd = NULL;
+    g_autoptr(JsonObject) current = NULL;
+    g_autoptr(GPtrArray) cands = NULL;
+    gboolean ok = FALSE;
+    if (!dcn_rollout_init(&r, ctx, error))
+        goto out;
+    if (ctx->image && !dcn_image_is_pinned(ctx->image)) {
+        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                    "--image %s: give the image pinned by digest, REF@sha256:<64 hex>", ctx->image);
+        goto out;
+    }
+    if ((ctx->image != NULL) + (ctx->rollback_to != NULL) + (ctx->rollback_steps != 0) > 1) {
+        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE, "give at most one of --image, --to, --steps");
+        goto out;
+    }
+
+    /* which Deployment: render once with a placeholder image to learn its name */
+    DcnRolloutTarget probe = {.image = (char *)"dcn-hoster@sha256:0000000000000000000000000000000000000000000000000000000000000000"};
+    rd = dcn_rollout_render(&r, &probe, error);
+    if (!rd)
+        goto out;
+    gboolean found = FALSE;
+    current = dcn_rollout_get_deployment(&r, rd, &found, error);
+    if (!current) {
+        if (!found && !(error && *error))
+            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND,
+                        "nothing to undo: deployment/%s does not exist%s%s", rd->deployment,
+                        r.kube.ns ? " in namespace " : "", r.kube.ns ? r.kube.ns : "");
+        goto out;
+    }
+    const char *cur_image = dcn_rollout_object_image(current);
+    const char *cur_version = dcn_rollout_object_annotation(current, DCN_ANNOTATION_VERSION);
+    cands = candidates(&r, rd, cur_image, error);
+    if (!cands)
+        goto out;
+
+    Candidate *pick = NULL;
+    if (ctx->image) {
+        t.image = g_strdup(ctx->image);
+        for (guint i = 0; i < cands->len; i++)
+            if (g_str_equal(((Candidate *)cands->pdata[i])->image, ctx->image))
+                pick = cands->pdata[i];
+    } else if (ctx->rollback_to) {
+        if (g_strcmp0(cur_version, ctx->rollback_to) == 0) {
+            /* already there: a rerun */
+            t.image = g_strdup(cur_image);
+            t.version = g_strdup(cur_version);
+            t.commit = g_strdup(dcn_rollout_object_annotation(current, DCN_ANNOTATION_COMMIT));
+        } else {
+            for (guint i = 0; i < cands->len && !pick; i++)
+                if (g_strcmp0(((Candidate *)cands->pdata[i])->version, ctx->rollback_to) == 0)
+                    pick = cands->pdata[i];
+            if (!pick) {
+                g_autofree char *known = describe(cands);
+                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND,
+                            "no earlier rollout of deployment/%s served version %s (earlier: %s)", rd->deployment,
+                            ctx->rollback_to, *known ? known : "none");
+                goto out;
+            }
+        }
+    } else {
+        guint steps = ctx->rollback_steps ? ctx->rollback_steps : 1;
+        if (steps > cands->len) {
+            g_autofree char *known = describe(cands);
+            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND,
+                        "cannot go %u rollout(s) back from %s: deployment/%s ran %u other image(s) before (%s)", steps,
+                        cur_image ? cur_image : "(no image)", rd->deployment, cands->len, *known ? known : "none");
+            goto out;
+        }
+        pick = cands->pdata[steps - 1];
+    }
+    if (pick) {
+        if (!t.image)
+            t.image = g_strdup(pick->image);
+        t.version = g_strdup(pick->version);
+        t.commit = g_strdup(pick->commit);
+    }
+    dcn_progress_event(&ctx->progress, "target", "from=%s to=%s version=%s", cur_image ? cur_image : "-", t.image,
+                       t.version ? t.version : "-");
+    ok = dcn_rollout_run(&r, &t, error);
+    if (ok && cur_image)
+        json_object_set_string_member(ctx->result, "undone_image", cur_image);
+out:
+    dcn_rollout_clear(&r);
+    return ok;
+}

@@ -1,0 +1,269 @@
+/* cmd: see cmd.h. */
+#include "cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* The process-wide interrupt state (a signal handler can do no more). */
+static volatile sig_atomic_t dcn_interrupt_signal;
+static gboolean dcn_interrupt_installed;
+
+static void on_signal(int sig) { dcn_interrupt_signal = sig; }
+
+void dcn_interrupt_install(void)
+{
+    if (dcn_interrupt_installed)
+        return;
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART; /* other stages' blocking calls go on; our loops poll the flag */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    dcn_interrupt_installed = TRUE;
+}
+
+int dcn_interrupted(void) { return dcn_interrupt_signal; }
+
+gboolean dcn_interrupt_check(GError **error)
+{
+    int sig = dcn_interrupt_signal;
+    if (!sig)
+        return FALSE;
+    g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "interrupted by %s", sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "SIGHUP");
+    return TRUE;
+}
+
+gboolean dcn_interruptible_sleep(guint ms)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+    while (!dcn_interrupt_signal) {
+        gint64 left = end - g_get_monotonic_time();
+        if (left <= 0)
+            return TRUE;
+        g_usleep((gulong)MIN(left, 50000));
+    }
+    return FALSE;
+}
+
+void dcn_cmd_result_clear(DcnCmdResult *res)
+{
+    g_free(res->out);
+    g_free(res->err);
+    *res = (DcnCmdResult){.status = -1};
+}
+
+char *dcn_cmd_to_string(const char *const *argv)
+{
+    GString *s = g_string_new(NULL);
+    for (const char *const *a = argv; *a; a++) {
+        if (s->len)
+            g_string_append_c(s, ' ');
+        gboolean plain = **a != 0;
+        for (const char *p = *a; *p && plain; p++)
+            plain = g_ascii_isalnum(*p) || strchr("-_./:=@,+%", *p);
+        if (plain) {
+            g_string_append(s, *a);
+        } else {
+            g_autofree char *q = g_shell_quote(*a);
+            g_string_append(s, q);
+        }
+    }
+    return g_string_free(s, FALSE);
+}
+
+static void child_setup(gpointer data)
+{
+    setpgid(0, 0);
+    /* the child must not inherit our handlers' "ignore" effects: defaults */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+}
+
+static int wait_status(int st) { return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : -1; }
+
+void dcn_cmd_stop(GPid pid, guint grace_ms)
+{
+    if (pid <= 0)
+        return;
+    kill(-pid, SIGTERM);
+    kill(pid, SIGTERM);
+    int st;
+    for (guint waited = 0; waited < grace_ms; waited += 20) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid || (r < 0 && errno == ECHILD))
+            return;
+        g_usleep(20000);
+    }
+    kill(-pid, SIGKILL);
+    kill(pid, SIGKILL);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+}
+
+gboolean dcn_cmd_spawn(const char *const *argv, const char *log_path, GPid *out_pid, GError **error)
+{
+    int fd = open(log_path ? log_path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "opening %s: %s", log_path,
+                           g_strerror(errno)),
+               FALSE;
+    GPid pid;
+    int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    gboolean ok = g_spawn_async_with_fds(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                                         child_setup, NULL, &pid, in, fd, fd, error);
+    close(in);
+    close(fd);
+    if (!ok) {
+        g_autofree char *line = dcn_cmd_to_string(argv);
+        return g_prefix_error(error, "starting %s: ", line), FALSE;
+    }
+    *out_pid = pid;
+    return TRUE;
+}
+
+/* Emits complete lines of buf (from *pos) as events; keeps the rest. */
+static void echo_lines(DcnProgress *p, const char *stream, GString *buf, gsize *pos, gboolean all)
+{
+    for (;;) {
+        char *nl = memchr(buf->str + *pos, '\n', buf->len - *pos);
+        if (!nl && !(all && *pos < buf->len))
+            return;
+        gsize end = nl ? (gsize)(nl - buf->str) : buf->len;
+        g_autofree char *line = g_strndup(buf->str + *pos, end - *pos);
+        g_autofree char *esc = g_strescape(line, NULL);
+        dcn_progress_event(p, "output", "stream=%s line=\"%s\"", stream, esc);
+        *pos = nl ? end + 1 : end;
+    }
+}
+
+static char *last_line(const char *s)
+{
+    g_autofree char *t = g_strstrip(g_strdup(s ? s : ""));
+    const char *nl = strrchr(t, '\n');
+    return g_strdup(nl ? nl + 1 : t);
+}
+
+gboolean dcn_cmd_run(const DcnCmd *cmd, DcnCmdResult *res_out, GError **error)
+{
+    g_auto(DcnCmdResult) res = {.status = -1};
+    g_autofree char *line = dcn_cmd_to_string(cmd->argv);
+    if (!cmd->uninterruptible && dcn_interrupt_check(error))
+        return g_prefix_error(error, "%s: ", line), FALSE;
+    GPid pid;
+    int fin = -1, fout = -1, ferr = -1;
+    if (!g_spawn_async_with_pipes(NULL, (char **)cmd->argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
+                                  child_setup, NULL, &pid, cmd->input ? &fin : NULL, &fout, &ferr, error))
+        return g_prefix_error(error, "starting %s: ", line), FALSE;
+    GString *out = g_string_new(NULL), *err = g_string_new(NULL);
+    gsize out_pos = 0, err_pos = 0, in_off = 0, in_len = cmd->input ? strlen(cmd->input) : 0;
+    if (fin >= 0)
+        fcntl(fin, F_SETFL, fcntl(fin, F_GETFL) | O_NONBLOCK);
+    gint64 deadline = cmd->timeout_s ? g_get_monotonic_time() + (gint64)cmd->timeout_s * G_USEC_PER_SEC : 0;
+    const char *why = NULL;
+    if (fin >= 0 && in_len == 0) {
+        close(fin);
+        fin = -1;
+    }
+    while (fout >= 0 || ferr >= 0) {
+        struct pollfd pf[3];
+        int n = 0, iout = -1, ierr = -1, iin = -1;
+        if (fout >= 0)
+            pf[iout = n++] = (struct pollfd){fout, POLLIN, 0};
+        if (ferr >= 0)
+            pf[ierr = n++] = (struct pollfd){ferr, POLLIN, 0};
+        if (fin >= 0)
+            pf[iin = n++] = (struct pollfd){fin, POLLOUT, 0};
+        int r = poll(pf, (nfds_t)n, 100);
+        if (r < 0 && errno != EINTR)
+            break;
+        if (!cmd->uninterruptible && dcn_interrupted()) {
+            why = "interrupted";
+            break;
+        }
+        if (deadline && g_get_monotonic_time() > deadline) {
+            why = "timeout";
+            break;
+        }
+        if (r <= 0)
+            continue;
+        if (iin >= 0 && pf[iin].revents) {
+            ssize_t w = write(fin, cmd->input + in_off, in_len - in_off);
+            if (w > 0)
+                in_off += (gsize)w;
+            if (w < 0 && errno != EAGAIN && errno != EINTR)
+                in_off = in_len; /* EPIPE: the child does not read its input */
+            if (in_off >= in_len) {
+                close(fin);
+                fin = -1;
+            }
+        }
+        int *fds[2] = {&fout, &ferr};
+        int idx[2] = {iout, ierr};
+        GString *bufs[2] = {out, err};
+        for (int k = 0; k < 2; k++) {
+            if (idx[k] < 0 || !pf[idx[k]].revents)
+                continue;
+            char chunk[8192];
+            ssize_t got = read(*fds[k], chunk, sizeof chunk);
+            if (got > 0) {
+                g_string_append_len(bufs[k], chunk, got);
+                if (cmd->echo)
+                    echo_lines(cmd->echo, k ? "stderr" : "stdout", bufs[k], k ? &err_pos : &out_pos, FALSE);
+            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+                close(*fds[k]);
+                *fds[k] = -1;
+            }
+        }
+    }
+    if (why)
+        dcn_cmd_stop(pid, 2000);
+    if (fin >= 0)
+        close(fin);
+    if (fout >= 0)
+        close(fout);
+    if (ferr >= 0)
+        close(ferr);
+    if (!why) {
+        int st = 0;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        res.status = wait_status(st);
+    }
+    g_spawn_close_pid(pid);
+    if (cmd->echo) {
+        echo_lines(cmd->echo, "stdout", out, &out_pos, TRUE);
+        echo_lines(cmd->echo, "stderr", err, &err_pos, TRUE);
+    }
+    res.out = g_string_free(out, FALSE);
+    res.err = g_string_free(err, FALSE);
+    gboolean ok = TRUE;
+    if (why && strcmp(why, "interrupted") == 0) {
+        dcn_interrupt_check(error);
+        g_prefix_error(error, "%s: ", line);
+        ok = FALSE;
+    } else if (why) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s: no result after %u s (timeout)", line, cmd->timeout_s);
+        ok = FALSE;
+    } else if (res.status != 0 && !cmd->allow_fail) {
+        g_autofree char *tail = last_line(*res.err ? res.err : res.out);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: exit status %d%s%s", line, res.status,
+                    *tail ? ": " : "", tail);
+        ok = FALSE;
+    }
+    if (res_out) {
+        dcn_cmd_result_clear(res_out);
+        *res_out = res;
+        res = (DcnCmdResult){.status = -1};
+    }
+    return ok;
+}

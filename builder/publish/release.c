@@ -1,0 +1,368 @@
+/* release: see release.h. */
+#include "release.h"
+#include "error.h"
+#include "repo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+gboolean dcn_release_check_signing(const DcnDefinition *def, GError **error)
+{
+    if (!def->ed25519_key)
+        return TRUE;
+    g_autoptr(GError) local = NULL;
+    g_autoptr(OstreeSign) sign = ostree_sign_get_by_name("ed25519", &local);
+    if (!sign)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_UNSUPPORTED,
+                           "sign.ed25519_key is set, but this libostree (%s) has no ed25519 signing (%s); "
+                           "use sign.gpg_key_id instead",
+                           OSTREE_VERSION_S, local->message),
+               FALSE;
+    return TRUE;
+}
+
+int dcn_release_lock(const char *repo_path, DcnProgress *progress, GError **error)
+{
+    /* a dot-file: dcn-hoster never serves it */
+    g_autofree char *path = g_build_filename(repo_path, ".dcn-release.lock", NULL);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Opening %s: %s", path, g_strerror(errno)),
+               -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        dcn_progress_event(progress, "waiting", "lock=%s", path);
+        if (flock(fd, LOCK_EX) < 0) {
+            int e = errno;
+            close(fd);
+            return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "Locking %s: %s", path, g_strerror(e)),
+                   -1;
+        }
+    }
+    return fd;
+}
+
+/* ---- sign-commit ---- */
+
+static gboolean read_ed25519_key(const char *path, GVariant **out, GError **error)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, error))
+        return g_prefix_error(error, "sign.ed25519_key: "), FALSE;
+    g_strstrip(text);
+    *out = g_variant_ref_sink(g_variant_new_string(text));
+    return TRUE;
+}
+
+/* Whether commit already carries a good signature by sign.gpg_key_id.
+ * (libostree 2022.7's own "already signed" check verifies against the
+ * repo's keyrings, not the signing homedir, so on its own every rerun would
+ * append another signature.) */
+static gboolean gpg_signed_by(const DcnDefinition *def, OstreeRepo *repo, const char *commit, gboolean *out,
+                              GError **error)
+{
+    *out = FALSE;
+    g_autoptr(GVariant) detached = NULL;
+    if (!ostree_repo_read_commit_detached_metadata(repo, commit, &detached, NULL, error))
+        return FALSE;
+    g_autoptr(GVariant) sigs = detached ? g_variant_lookup_value(detached, "ostree.gpgsigs", NULL) : NULL;
+    if (!sigs)
+        return TRUE;
+    g_autoptr(GBytes) key = NULL;
+    if (!dcn_gpg_export_public_key(def, &key, error))
+        return FALSE;
+    g_autofree char *tmp = NULL;
+    int fd = g_file_open_tmp("dcn-builder-key-XXXXXX.gpg", &tmp, error);
+    if (fd < 0)
+        return FALSE;
+    gsize len;
+    const char *data = g_bytes_get_data(key, &len);
+    gboolean written = write(fd, data, len) == (ssize_t)len;
+    close(fd);
+    if (written) {
+        g_autoptr(GFile) keyring = g_file_new_for_path(tmp);
+        g_autoptr(OstreeGpgVerifyResult) result = ostree_repo_verify_commit_ext(repo, commit, NULL, keyring, NULL, NULL);
+        guint idx;
+        *out = result && ostree_gpg_verify_result_lookup(result, def->gpg_key_id, &idx);
+    }
+    (void)unlink(tmp);
+    return TRUE;
+}
+
+static gboolean sign_commit(DcnStageCtx *ctx, OstreeRepo *repo, const char *commit, gboolean *changed,
+                            GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    if (def->gpg_key_id) {
+        gboolean signed_already = FALSE;
+        if (!gpg_signed_by(def, repo, commit, &signed_already, error))
+            return FALSE;
+        g_autoptr(GError) local = NULL;
+        if (signed_already) {
+            /* nothing to do */
+        } else if (ostree_repo_sign_commit(repo, commit, def->gpg_key_id, def->gpg_homedir, NULL, &local)) {
+            *changed = TRUE;
+            dcn_progress_event(&ctx->progress, "signed", "object=commit key=%s", def->gpg_key_id);
+        } else if (!g_error_matches(local, G_IO_ERROR, G_IO_ERROR_EXISTS)) {
+            g_propagate_prefixed_error(error, g_steal_pointer(&local), "GPG-signing commit %s with key %s: ", commit,
+                                       def->gpg_key_id);
+            return FALSE;
+        }
+    }
+    if (def->ed25519_key) {
+        g_autoptr(OstreeSign) sign = ostree_sign_get_by_name("ed25519", error);
+        g_autoptr(GVariant) sk = NULL;
+        if (!sign || !read_ed25519_key(def->ed25519_key, &sk, error) || !ostree_sign_set_sk(sign, sk, error))
+            return g_prefix_error(error, "ed25519 key %s: ", def->ed25519_key), FALSE;
+        /* ostree_sign_commit appends: sign only when this key has not signed yet */
+        g_autoptr(GVariant) detached = NULL;
+        g_autoptr(GVariant) existing = NULL;
+        if (!ostree_repo_read_commit_detached_metadata(repo, commit, &detached, NULL, error))
+            return FALSE;
+        if (detached)
+            existing = g_variant_lookup_value(detached, ostree_sign_metadata_key(sign), NULL);
+        if (!existing) {
+            if (!ostree_sign_commit(sign, repo, commit, NULL, error))
+                return g_prefix_error(error, "ed25519-signing commit %s: ", commit), FALSE;
+            *changed = TRUE;
+            dcn_progress_event(&ctx->progress, "signed", "object=commit key=ed25519");
+        }
+    }
+    return TRUE;
+}
+
+/* ---- deltas ---- */
+
+static gboolean generate_deltas(DcnStageCtx *ctx, OstreeRepo *repo, const char *commit, gboolean *changed,
+                                GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    g_autoptr(GPtrArray) names = NULL;
+    g_autoptr(GPtrArray) history = NULL;
+    if (!ostree_repo_list_static_delta_names(repo, &names, NULL, error) ||
+        !dcn_repo_history(repo, commit, def->deltas_from + 1, &history, error))
+        return FALSE;
+    JsonArray *list = json_array_new();
+    json_object_set_array_member(ctx->result, "deltas", list);
+
+    g_autoptr(GPtrArray) froms = g_ptr_array_new(); /* borrowed; NULL = scratch */
+    for (guint i = 1; i < history->len; i++)
+        g_ptr_array_add(froms, ((DcnVersion *)history->pdata[i])->commit);
+    if (def->scratch_delta)
+        g_ptr_array_add(froms, NULL);
+
+    for (guint i = 0; i < froms->len; i++) {
+        const char *from = froms->pdata[i];
+        g_autofree char *name = from ? g_strdup_printf("%s-%s", from, commit) : g_strdup(commit);
+        json_array_add_string_element(list, name);
+        gboolean have = FALSE;
+        for (guint j = 0; j < names->len && !have; j++)
+            have = g_str_equal(names->pdata[j], name);
+        if (have)
+            continue;
+        const char *from_version = from ? ((DcnVersion *)history->pdata[i + 1])->version : NULL;
+        g_autoptr(GVariantBuilder) params = g_variant_builder_new(G_VARIANT_TYPE("a{sv}"));
+        g_variant_builder_add(params, "{sv}", "min-fallback-size", g_variant_new_uint32(def->delta_min_fallback_mb));
+        g_autoptr(GVariant) pv = g_variant_ref_sink(g_variant_builder_end(params));
+        gint64 t0 = g_get_monotonic_time();
+        if (!ostree_repo_static_delta_generate(repo, OSTREE_STATIC_DELTA_GENERATE_OPT_MAJOR, from, commit, NULL, pv,
+                                               NULL, error))
+            return g_prefix_error(error, "Writing delta %s: ", name), FALSE;
+        *changed = TRUE;
+        dcn_progress_event(&ctx->progress, "delta", "from=%s from_version=%s to=%s seconds=%.2f",
+                           from ? from : "scratch", from_version ? from_version : "-", commit,
+                           (double)(g_get_monotonic_time() - t0) / 1e6);
+    }
+    return TRUE;
+}
+
+/* ---- ref ---- */
+
+static gboolean switch_ref(DcnStageCtx *ctx, OstreeRepo *repo, const char *commit, gboolean *changed,
+                           GError **error)
+{
+    g_autofree char *current = NULL;
+    if (!ostree_repo_resolve_rev(repo, ctx->def->ref, TRUE, &current, error))
+        return FALSE;
+    if (current && g_str_equal(current, commit))
+        return TRUE;
+    if (!ostree_repo_set_ref_immediate(repo, NULL, ctx->def->ref, commit, NULL, error))
+        return g_prefix_error(error, "Setting ref %s: ", ctx->def->ref), FALSE;
+    *changed = TRUE;
+    dcn_progress_event(&ctx->progress, "ref", "ref=%s from=%s to=%s", ctx->def->ref, current ? current : "-", commit);
+    return TRUE;
+}
+
+/* ---- prune ---- */
+
+static gboolean prune(DcnStageCtx *ctx, OstreeRepo *repo, const char *head, gboolean *changed, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    g_autoptr(GHashTable) refs = NULL;
+    if (!ostree_repo_list_refs(repo, NULL, &refs, NULL, error))
+        return FALSE;
+    g_autoptr(GHashTable) reachable = ostree_repo_traverse_new_reachable();
+    GHashTableIter it;
+    gpointer key, value;
+    g_hash_table_iter_init(&it, refs);
+    while (g_hash_table_iter_next(&it, &key, &value)) {
+        if (g_str_equal(key, def->ref)) {
+            /* ours: the newest `keep` commits */
+            g_autoptr(GPtrArray) history = NULL;
+            if (!dcn_repo_history(repo, def->ref, def->keep, &history, error))
+                return FALSE;
+            for (guint i = 0; i < history->len; i++)
+                if (!ostree_repo_traverse_commit_union(repo, ((DcnVersion *)history->pdata[i])->commit, 0, reachable,
+                                                       NULL, error))
+                    return FALSE;
+        } else if (!ostree_repo_traverse_commit_union(repo, value, -1, reachable, NULL, error)) {
+            return FALSE; /* other refs in a shared repo: keep their whole history */
+        }
+    }
+    OstreeRepoPruneOptions opts = {.flags = OSTREE_REPO_PRUNE_FLAGS_NONE, .reachable = reachable};
+    gint total = 0, pruned = 0;
+    guint64 freed = 0;
+    if (!ostree_repo_prune_from_reachable(repo, &opts, &total, &pruned, &freed, NULL, error))
+        return g_prefix_error(error, "Pruning: "), FALSE;
+    /* deltas whose commits are gone, and deltas to anything but the head
+     * (clients always pull the head: a delta to an older commit is dead weight) */
+    g_autoptr(GPtrArray) before = NULL, after = NULL;
+    if (!ostree_repo_list_static_delta_names(repo, &before, NULL, error) ||
+        !ostree_repo_prune_static_deltas(repo, NULL, NULL, error))
+        return g_prefix_error(error, "Pruning deltas: "), FALSE;
+    for (guint i = 0; i < before->len; i++) {
+        const char *name = before->pdata[i], *dash = strchr(name, '-');
+        const char *to = dash ? dash + 1 : name;
+        if (!g_str_equal(to, head) && !ostree_repo_prune_static_deltas(repo, to, NULL, error))
+            return g_prefix_error(error, "Pruning deltas to %s: ", to), FALSE;
+    }
+    if (!ostree_repo_list_static_delta_names(repo, &after, NULL, error))
+        return FALSE;
+    guint deltas_pruned = before->len - after->len;
+    json_object_set_int_member(ctx->result, "pruned_objects", pruned);
+    json_object_set_int_member(ctx->result, "pruned_deltas", deltas_pruned);
+    if (pruned > 0 || deltas_pruned > 0) {
+        *changed = TRUE;
+        dcn_progress_event(&ctx->progress, "pruned", "objects=%d deltas=%u bytes=%" G_GUINT64_FORMAT, pruned,
+                           deltas_pruned, freed);
+    }
+    return TRUE;
+}
+
+/* ---- summary ---- */
+
+/* The summary is current when it lists exactly the repo's refs and deltas. */
+static gboolean summary_is_current(OstreeRepo *repo, gboolean *out, GError **error)
+{
+    *out = FALSE;
+    g_autofree char *path = g_build_filename(g_file_peek_path(ostree_repo_get_path(repo)), "summary", NULL);
+    g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, NULL);
+    if (!mf)
+        return TRUE; /* no summary yet */
+    g_autoptr(GBytes) bytes = g_mapped_file_get_bytes(mf);
+    g_autoptr(GVariant) summary =
+        g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(OSTREE_SUMMARY_GVARIANT_STRING), bytes, FALSE));
+    g_autoptr(GHashTable) refs = NULL;
+    g_autoptr(GPtrArray) deltas = NULL;
+    if (!ostree_repo_list_refs(repo, NULL, &refs, NULL, error) ||
+        !ostree_repo_list_static_delta_names(repo, &deltas, NULL, error))
+        return FALSE;
+
+    g_autoptr(GVariant) sref = g_variant_get_child_value(summary, 0);
+    if (g_variant_n_children(sref) != g_hash_table_size(refs))
+        return TRUE;
+    for (gsize i = 0; i < g_variant_n_children(sref); i++) {
+        const char *name;
+        g_autoptr(GVariant) csum_v = NULL;
+        g_variant_get_child(sref, i, "(&s(t@aya{sv}))", &name, NULL, &csum_v, NULL);
+        const char *want = g_hash_table_lookup(refs, name);
+        if (!want || !ostree_validate_structureof_csum_v(csum_v, NULL))
+            return TRUE;
+        g_autofree char *have = ostree_checksum_from_bytes_v(csum_v);
+        if (!g_str_equal(have, want))
+            return TRUE;
+    }
+    g_autoptr(GVariant) meta = g_variant_get_child_value(summary, 1);
+    g_autoptr(GVariant) sdeltas = g_variant_lookup_value(meta, "ostree.static-deltas", G_VARIANT_TYPE("a{sv}"));
+    gsize n = sdeltas ? g_variant_n_children(sdeltas) : 0;
+    if (n != deltas->len)
+        return TRUE;
+    for (guint i = 0; i < deltas->len; i++) {
+        g_autoptr(GVariant) v = sdeltas ? g_variant_lookup_value(sdeltas, deltas->pdata[i], NULL) : NULL;
+        if (!v)
+            return TRUE;
+    }
+    *out = TRUE;
+    return TRUE;
+}
+
+static gboolean summary_sig_current(OstreeRepo *repo)
+{
+    struct stat s, g;
+    int dfd = ostree_repo_get_dfd(repo);
+    return fstatat(dfd, "summary", &s, 0) == 0 && fstatat(dfd, "summary.sig", &g, 0) == 0 &&
+           (g.st_mtim.tv_sec > s.st_mtim.tv_sec ||
+            (g.st_mtim.tv_sec == s.st_mtim.tv_sec && g.st_mtim.tv_nsec >= s.st_mtim.tv_nsec));
+}
+
+static gboolean update_summary(DcnStageCtx *ctx, OstreeRepo *repo, gboolean *changed, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    gboolean current = FALSE;
+    if (!summary_is_current(repo, &current, error))
+        return FALSE;
+    json_object_set_boolean_member(ctx->result, "summary_regenerated", !current);
+    if (!current) {
+        if (!ostree_repo_regenerate_summary(repo, NULL, NULL, error))
+            return g_prefix_error(error, "Regenerating summary: "), FALSE;
+        *changed = TRUE;
+        dcn_progress_event(&ctx->progress, "summary", "repo=%s", def->repo);
+    }
+    dcn_stage_step(ctx, "summary");
+
+    if (def->gpg_key_id && (!current || !summary_sig_current(repo))) {
+        const char *keys[] = {def->gpg_key_id, NULL};
+        int dfd = ostree_repo_get_dfd(repo);
+        (void)unlinkat(dfd, "summary.sig", 0); /* add_gpg_signature_summary appends to what is there */
+        if (!ostree_repo_add_gpg_signature_summary(repo, keys, def->gpg_homedir, NULL, error))
+            return g_prefix_error(error, "GPG-signing summary with key %s: ", def->gpg_key_id), FALSE;
+        *changed = TRUE;
+        dcn_progress_event(&ctx->progress, "signed", "object=summary key=%s", def->gpg_key_id);
+    }
+    if (def->ed25519_key && !current) {
+        g_autoptr(OstreeSign) sign = ostree_sign_get_by_name("ed25519", error);
+        g_autoptr(GVariant) sk = NULL;
+        if (!sign || !read_ed25519_key(def->ed25519_key, &sk, error) ||
+            !ostree_sign_summary(sign, repo, sk, NULL, error))
+            return g_prefix_error(error, "ed25519-signing summary: "), FALSE;
+        *changed = TRUE;
+    }
+    dcn_stage_step(ctx, "sign-summary");
+    return TRUE;
+}
+
+gboolean dcn_release_apply(DcnStageCtx *ctx, OstreeRepo *repo, const char *commit, gboolean *changed,
+                           GError **error)
+{
+    if (!sign_commit(ctx, repo, commit, changed, error))
+        return FALSE;
+    dcn_stage_step(ctx, "sign-commit");
+    if (!generate_deltas(ctx, repo, commit, changed, error))
+        return FALSE;
+    dcn_stage_step(ctx, "deltas");
+    if (!switch_ref(ctx, repo, commit, changed, error))
+        return FALSE;
+    dcn_stage_step(ctx, "ref");
+    if (!prune(ctx, repo, commit, changed, error))
+        return FALSE;
+    dcn_stage_step(ctx, "prune");
+    if (!update_summary(ctx, repo, changed, error))
+        return FALSE;
+    if (!dcn_kickstart_write(ctx->def, &ctx->progress, changed, error))
+        return FALSE;
+    dcn_stage_step(ctx, "kickstart");
+    return TRUE;
+}

@@ -1,0 +1,43 @@
+/* release: what makes a commit that is already in the hosted repo (objects
+ * durable, not yet on the ref) the served version. Shared by publish and
+ * rollback. Steps, in this order, each skipped when already done so a
+ * rerun after a crash completes the release and a second run changes
+ * nothing:
+ *   sign-commit  GPG-sign the commit (before deltas: superblocks embed the
+ *                detached metadata)
+ *   deltas       static deltas to it from the previous deltas_from versions,
+ *                and a from-scratch delta
+ *   ref          point the ref at it (clients without a summary see it now)
+ *   prune        drop versions beyond keep, their objects and deltas
+ *   summary      regenerate summary (delta indexes) when it is stale
+ *   sign-summary GPG-sign the summary
+ *   kickstart    refresh the kickstart template and public key next to the repo
+ * Until `ref`, nothing the clients read has changed. */
+#ifndef DCN_BUILDER_RELEASE_H
+#define DCN_BUILDER_RELEASE_H
+
+#include <ostree.h>
+
+#include "stage.h"
+
+/* Checks the signing configuration before anything is written: fails with a
+ * clear message when ed25519 is asked for and this libostree lacks it. */
+gboolean dcn_release_check_signing(const DcnDefinition *def, GError **error);
+
+/* Takes an exclusive lock on the repo for publish/rollback (waits for
+ * another holder). Returns the fd to close, or -1 with error set. */
+int dcn_release_lock(const char *repo_path, DcnProgress *progress, GError **error);
+
+/* Runs the steps above for commit; sets *changed when anything was written.
+ * Adds "deltas", "pruned_objects", "summary" members to ctx->result. */
+gboolean dcn_release_apply(DcnStageCtx *ctx, OstreeRepo *repo, const char *commit, gboolean *changed,
+                           GError **error);
+
+/* kickstart.c: writes the kickstart template (and, when signing, the public
+ * key) next to the repo if their contents differ. */
+gboolean dcn_kickstart_write(const DcnDefinition *def, DcnProgress *progress, gboolean *changed, GError **error);
+
+/* kickstart.c: `gpg --export` of sign.gpg_key_id (a binary keyring). */
+gboolean dcn_gpg_export_public_key(const DcnDefinition *def, GBytes **out, GError **error);
+
+#endif

@@ -1,0 +1,50 @@
+/* stage: what every dcn-builder stage gets, and the stages themselves.
+ * A stage reads the definition, does its work idempotently, reports
+ * progress on stderr and fills `result` (printed as one JSON line with
+ * --json). Errors are returned as GError, prefixed with what was being done;
+ * main prefixes the stage name. */
+#ifndef DCN_BUILDER_STAGE_H
+#define DCN_BUILDER_STAGE_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "definition.h"
+#include "progress.h"
+
+typedef struct {
+    DcnDefinition *def;      /* the image definition with overrides applied */
+    DcnProgress progress;    /* stderr progress/events for this stage */
+    gboolean json;           /* --json: the result goes to stdout as JSON (else stages may print text) */
+    JsonObject *result;      /* members of the --json line ("stage" and "ok" are added by main) */
+    const char *abort_after; /* test hook: abort() right after the step of this name */
+    const char *rollback_to; /* rollback --to VERSION, or NULL */
+    guint rollback_steps;    /* rollback --steps N (0: not given) */
+    gboolean dry_run;        /* --dry-run: print what would be done (commands, manifests), change nothing */
+    const char *image;       /* deploy/undo --image REF@sha256:...: the image to roll out, or NULL */
+} DcnStageCtx;
+
+/* Called after each durable step: logs it and, when the test hook names
+ * this step, aborts the process (simulating a crash at that point). */
+void dcn_stage_step(DcnStageCtx *ctx, const char *step);
+
+gboolean dcn_stage_compose(DcnStageCtx *ctx, GError **error);
+gboolean dcn_stage_publish(DcnStageCtx *ctx, GError **error);
+gboolean dcn_stage_rollback(DcnStageCtx *ctx, GError **error);
+gboolean dcn_stage_status(DcnStageCtx *ctx, GError **error);
+gboolean dcn_stage_kickstart(DcnStageCtx *ctx, GError **error);
+/* Build infrastructure (docs/build-infra.md). */
+gboolean dcn_stage_provision(DcnStageCtx *ctx, GError **error); /* provision/provision.c */
+gboolean dcn_stage_install(DcnStageCtx *ctx, GError **error);   /* install.c */
+gboolean dcn_stage_teardown(DcnStageCtx *ctx, GError **error);  /* teardown.c */
+gboolean dcn_stage_run(DcnStageCtx *ctx, GError **error);       /* run.c */
+gboolean dcn_stage_deploy(DcnStageCtx *ctx, GError **error);
+gboolean dcn_stage_undo(DcnStageCtx *ctx, GError **error);
+
+/* The stage table (main.c): a stage's function and one-line summary by
+ * name, or NULL when this build has no such stage. run uses it, so it only
+ * calls the stages that exist. */
+typedef gboolean (*DcnStageFn)(DcnStageCtx *ctx, GError **error);
+DcnStageFn dcn_stage_find(const char *name, const char **out_summary);
+
+#endif
