@@ -10,6 +10,7 @@ static const char *log_program = "dcn";
 
 void log_init(const char *program) { log_program = program; }
 
+__attribute__((format(printf, 2, 0)))
 static void log_emit(const char *suffix, const char *fmt, va_list ap)
 {
     char line[2048];

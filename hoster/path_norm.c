@@ -4,10 +4,10 @@
  * rejects what is malformed wherever it is (bad %-escape, NUL, control
  * bytes, backslash), so a 400 does not depend on what comes before it; the
  * second decodes each %XX once and resolves segments into the caller's
- * buffer. Both run on a byte-class table; runs of plain bytes are copied
- * without per-byte decoding. A decoded '/'
- * (%2F) separates segments exactly like a raw one: the decoded path is what
- * gets opened, so it is what has to be confined. */
+ * buffer. Both run on a byte-class table; a path without escapes is copied
+ * a segment at a time. A decoded '/' (%2F) separates segments exactly like
+ * a raw one: the decoded path is what gets opened, so it is what has to be
+ * confined. */
 #include "path_norm.h"
 
 #include <string.h>

@@ -39,7 +39,7 @@ mkdir -p "$build" "$work/artifacts"
 # tree must not stop the fuzzers from running.
 echo "run-fuzz: configuring $build" >&2
 if ! cmake -S "$src" -B "$build" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DDCN_FUZZ=ON -DDCN_TESTS=OFF -DDCN_SANITIZE=OFF -DDCN_WERROR=OFF >"$work/configure.log" 2>&1; then
+    -DDCN_FUZZ=ON -DDCN_TESTS=OFF -DDCN_SANITIZE=OFF -DDCN_WERROR=ON >"$work/configure.log" 2>&1; then
     cat "$work/configure.log" >&2
     echo "run-fuzz: configure failed" >&2
     exit 1
