@@ -146,7 +146,7 @@ static void send_unsatisfiable(struct request *r, struct representation *rep)
     respond_memory(r, 416, "text/plain; charset=utf-8", extra, (size_t)n, "416 Range Not Satisfiable\n", 26);
 }
 
-/* 206: one range as a plain body, several as multipart/byteranges. */
+/* 206 (GET only): one range as a plain body, several as multipart/byteranges. */
 static void send_ranges(struct request *r, struct representation *rep, const struct byte_range *ranges, size_t n)
 {
     struct worker *w = r->w;
@@ -181,10 +181,8 @@ static void send_ranges(struct request *r, struct representation *rep, const str
     memcpy(h + len, "Accept-Ranges: bytes\r\n\r\n", 24);
     len += 24;
 
-    if (r->head_only || (n == 1 && rep->mem)) {
-        respond_send(r, 206, h, len, r->head_only ? NULL : rep->mem + ranges[0].first,
-                     r->head_only ? 0 : body_len);
-        close_body(rep);
+    if (n == 1 && rep->mem) {
+        respond_send(r, 206, h, len, rep->mem + ranges[0].first, body_len);
         return;
     }
     struct evbuffer *out = conn_output(r->conn);
