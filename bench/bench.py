@@ -195,7 +195,8 @@ class Server:
         out = []
         for line in data.decode("utf-8", "replace").splitlines():
             e = self.parse_line(line)
-            if e and not e[1].startswith(("/-/", "/bench-marker-")):
+            # PRI * HTTP/2.0: lighttpd logs the h2c connection preface (with --h2c)
+            if e and not e[1].startswith(("/-/", "/bench-marker-")) and e[0] != "PRI":
                 out.append(e)
         return out
 
@@ -244,7 +245,9 @@ class DcnHoster(Server):
             _, _, body = http_get(self.port, "/-/status")
             return "dcn-hoster " + json.loads(body).get("version", "?")
         except Exception:
-            return "dcn-hoster (unknown version)"
+            pass
+        r = subprocess.run(["git", "-C", TOP, "describe", "--always", "--dirty"], capture_output=True, text=True)
+        return "dcn-hoster " + (r.stdout.strip() or "(unknown version)")
 
     def metric(self, name):
         _, _, body = http_get(self.port, "/-/metrics")
@@ -528,7 +531,9 @@ class Bench:
                 unknown += 1
                 example = example or f"unexpected path {path}"
                 continue
-            if status != e[0]:
+            if status == 499 and nbytes < e[1]:  # nginx: client closed before the response (wrk stopping)
+                short += 1
+            elif status != e[0]:
                 bad_status += 1
                 example = example or f"{path}: status {status}, expected {e[0]}"
             elif nbytes != e[1]:

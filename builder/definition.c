@@ -159,7 +159,8 @@ static const char *check_compression(const char *v)
 static const char *check_registry_url(const char *v)
 {
     const char *host = g_str_has_prefix(v, "https://") ? v + 8 : g_str_has_prefix(v, "http://") ? v + 7 : NULL;
-    if (!host || !*host || strchr(host, '/') || strchr(host, '?') || strchr(host, '@'))
+    const char *slash = host ? strchr(host, '/') : NULL;
+    if (!host || !*host || *host == '/' || (slash && slash[1]) || strchr(host, '?') || strchr(host, '@'))
         return "a registry URL such as https://registry.example.com or http://127.0.0.1:5000 (scheme, host, port; no path)";
     return NULL;
 }
@@ -282,6 +283,8 @@ static const KeyDef keys[] = {
     {"composer.timeout_s", KT_UINT, F(composer_timeout_s), NULL, 1, 7 * 86400},
     {"composer.poll_s", KT_UINT, F(composer_poll_s), NULL, 1, 3600},
     {"composer.size_mib", KT_UINT, F(composer_size_mib), NULL, 0, 1u << 24},
+    {"run", KT_MAP, 0, NULL, 0, 0},
+    {"run.skip", KT_LIST, F(run_skip), NULL, 0, 0},
 };
 #undef F
 #define N_KEYS G_N_ELEMENTS(keys)

@@ -84,6 +84,7 @@ typedef struct {
     guint composer_timeout_s;/* composer.timeout_s: compose wait */
     guint composer_poll_s;   /* composer.poll_s: status poll interval */
     guint composer_size_mib; /* composer.size_mib: "size" of the compose request (0: composer's default) */
+    char **run_skip;         /* run.skip: stages run leaves out (e.g. deploy) */
 
     /* deploy.*: rolling the hosting image out (builder/deploy/, docs/rollout.md) */
     char *deploy_platform;  /* "openshift" (oc, Route) or "kubernetes" (kubectl, Ingress); NULL: openshift */

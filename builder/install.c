@@ -52,13 +52,12 @@ static char *install_script(const DcnDefinition *def, const DcnTarget *t)
     g_autofree char *qcheck = g_shell_quote(check);
     g_string_append_printf(s, "check() { sh -c %s; }\n", qcheck);
     g_string_append(s, "if check >/dev/null 2>&1; then echo 'dcn-install: already installed'; exit 0; fi\n");
-    guint n = 0;
     for (guint i = 0; i < cmds->len; i++) {
         g_autofree char *q = g_shell_quote(cmds->pdata[i]);
         g_string_append_printf(s,
                                "echo 'dcn-install: step %u/%u'; $AS_ROOT sh -c %s || { echo \"dcn-install: step %u "
                                "failed (exit $?): \"%s >&2; exit 3; }\n",
-                               ++n, cmds->len, q, n, q);
+                               i + 1, cmds->len, q, i + 1, q);
     }
     g_string_append_printf(s, "if ! check; then echo \"dcn-install: the check still fails after installing: \"%s >&2; "
                               "exit 4; fi\n"

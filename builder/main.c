@@ -17,11 +17,17 @@ typedef struct {
 } StageDef;
 
 static const StageDef stages[] = {
+    {"run", dcn_stage_run, "the whole release: provision, install, compose, publish, package, push, teardown, deploy (resumes; --dry-run)"},
+    {"provision", dcn_stage_provision, "create or find the builder (provider.kind local, ssh, libvirt, kubevirt)"},
+    {"install", dcn_stage_install, "install and enable osbuild-composer on the builder over SSH (idempotent)"},
+    {"teardown", dcn_stage_teardown, "delete the builder VM and everything provision made (idempotent)"},
     {"compose", dcn_stage_compose, "turn compose.source into a staged commit for this version"},
     {"publish", dcn_stage_publish, "publish the staged version: commit on the ref, deltas, summary, signatures, prune"},
     {"rollback", dcn_stage_rollback, "point the ref at an earlier kept version (--to VERSION or --steps N)"},
     {"status", dcn_stage_status, "show kept versions, commits, dates, sizes, deltas"},
     {"kickstart", dcn_stage_kickstart, "write the kickstart template next to the repo"},
+    {"package", dcn_stage_package, "write the hosting image of the head version (OCI layout; layers shared across versions)"},
+    {"push", dcn_stage_push, "push the packaged image to registry.url by tag; the digest goes to push.json"},
     {"deploy", dcn_stage_deploy, "roll the pushed image (pinned by digest) out on the cluster, wait, verify what is served"},
     {"undo", dcn_stage_undo, "roll the cluster back to the previous image (--to VERSION, --steps N or --image REF)"},
 };
@@ -75,6 +81,17 @@ static const OverrideDef overrides[] = {
     {"chunk-mb", "registry.chunk_mb", "MB", "push: larger blobs go up in PATCH chunks of this size"},
     {"retries", "registry.retries", "N", "push: retries after 5xx and connection errors"},
     {"mount-from", "registry.mount_from", "REPO,...", "push: repositories to mount existing blobs from"},
+    {"provider", "provider.kind", "local|ssh|libvirt|kubevirt", "provision: where the builder runs"},
+    {"vm-image", "vm.image", "URL|FILE", "provision: RHEL KVM guest image of the build VM"},
+    {"vm-name", "vm.name", "NAME", "provision: build VM name (default <name>-builder)"},
+    {"ssh-host", "ssh.host", "HOST", "provision ssh: the builder host"},
+    {"ssh-port", "ssh.port", "PORT", "SSH port of the builder"},
+    {"ssh-user", "ssh.user", "USER", "SSH user on the builder"},
+    {"ssh-key", "ssh.key", "FILE", "provision ssh: private key for the builder"},
+    {"composer-url", "composer.url", "URL", "compose weldr: the hosted repo as the builder reaches it (ostree.url)"},
+    {"composer-socket", "composer.socket", "PATH", "compose weldr: osbuild-composer's API socket on the builder"},
+    {"composer-timeout", "composer.timeout_s", "SECONDS", "compose weldr: how long to wait for the compose"},
+    {"run-skip", "run.skip", "STAGE,...", "run: stages to leave out"},
 };
 
 typedef struct {
@@ -291,6 +308,17 @@ int main(int argc, char **argv)
     g_free(cli.abort_after);
     g_free(cli.image);
     return rc;
+}
+
+DcnStageFn dcn_stage_find(const char *name, const char **out_summary)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(stages); i++)
+        if (strcmp(stages[i].name, name) == 0) {
+            if (out_summary)
+                *out_summary = stages[i].summary;
+            return stages[i].run;
+        }
+    return NULL;
 }
 
 void dcn_stage_step(DcnStageCtx *ctx, const char *step)

@@ -45,7 +45,7 @@ gboolean dcn_stage_teardown(DcnStageCtx *ctx, GError **error)
     const DcnDefinition *def = ctx->def;
     dcn_interrupt_install();
     DcnProvision p;
-    if (!dcn_provision_open(&p, ctx, error))
+    if (!dcn_provision_open(&p, ctx, FALSE, error))
         return FALSE;
     const char *kind = json_object_get_string_member_with_default(p.inventory, "provider", def->provider);
     const DcnProvider *prov = dcn_provider_find(kind);

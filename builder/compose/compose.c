@@ -8,6 +8,7 @@
 #include "error.h"
 #include "repo.h"
 #include "stage.h"
+#include "weldr.h"
 
 #include <errno.h>
 
@@ -65,6 +66,8 @@ static gboolean compose_in_txn(DcnStageCtx *ctx, OstreeRepo *staging, const char
 gboolean dcn_stage_compose(DcnStageCtx *ctx, GError **error)
 {
     const DcnDefinition *def = ctx->def;
+    if (ctx->dry_run)
+        return dcn_compose_plan(ctx, error); /* compose/weldr.c */
     if (!def->compose_source && def->compose_backend != DCN_COMPOSE_WELDR)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
                            "no compose.source in %s (or --source)", def->path ? def->path : "the definition"),

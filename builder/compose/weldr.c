@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -176,6 +177,7 @@ typedef struct {
     char *fwd_dir;         /* <state_dir>/builder */
     char *tmp_dir;         /* a short directory for the socket when fwd_dir is too long, or NULL */
     GPid fwd_pid;
+    gboolean finishing;    /* cancelling after an interrupt: requests are not aborted by it */
 } Weldr;
 
 typedef struct {
@@ -219,7 +221,8 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *data)
 
 static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
-    return dcn_interrupted() ? 1 : 0; /* non-zero aborts the transfer */
+    Weldr *w = data;
+    return dcn_interrupted() && !w->finishing ? 1 : 0; /* non-zero aborts the transfer */
 }
 
 /* One request. body/ctype NULL for none. Transport failures are errors
@@ -249,6 +252,7 @@ static gboolean weldr_request(Weldr *w, const char *method, const char *path, co
     curl_easy_setopt(w->curl, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(w->curl, CURLOPT_NOPROGRESS, 0L);
     curl_easy_setopt(w->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(w->curl, CURLOPT_XFERINFODATA, w);
     if (body) {
         curl_easy_setopt(w->curl, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(w->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -595,8 +599,9 @@ static void cancel_compose(Weldr *w, const char *id, const char *why)
     g_autofree char *path = g_strdup_printf("/api/v1/compose/cancel/%s", id);
     g_auto(WeldrResponse) r = {0};
     g_autoptr(GError) e = NULL;
-    /* the interrupt flag would abort this request at once: not here */
+    w->finishing = TRUE; /* the interrupt flag would abort this request at once */
     gboolean ok = weldr_request(w, "DELETE", path, NULL, NULL, 20, NULL, &r, &e);
+    w->finishing = FALSE;
     dcn_progress_event(w->progress, "cancel", "id=%s reason=%s result=%s", id, why,
                        ok ? (r.status == 200 ? "cancelled" : "refused") : e->message);
 }
@@ -821,6 +826,18 @@ static gboolean weldr_run(const DcnDefinition *def, OstreeRepo *staging, DcnProg
 const DcnComposeBackend dcn_compose_weldr = {"weldr", weldr_run};
 
 /* ---- dry run ---- */
+
+gboolean dcn_compose_plan(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    if (def->compose_backend == DCN_COMPOSE_WELDR && !dcn_weldr_plan(ctx, error))
+        return FALSE;
+    if (def->compose_backend != DCN_COMPOSE_WELDR)
+        dcn_plan(ctx, "would read %s with backend %s", def->compose_source ? def->compose_source : "(compose.source)",
+                 dcn_compose_backend_name(def->compose_backend));
+    dcn_plan(ctx, "would stage the tree as dcn-staging/%s/%s in %s", def->ref, def->version, def->staging);
+    return TRUE;
+}
 
 gboolean dcn_weldr_plan(DcnStageCtx *ctx, GError **error)
 {

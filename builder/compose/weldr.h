@@ -20,4 +20,7 @@ gboolean dcn_weldr_is_semver(const char *v);
  * forward), every request with its body, the poll and the download. */
 gboolean dcn_weldr_plan(DcnStageCtx *ctx, GError **error);
 
+/* compose --dry-run (any backend): what would be read and staged. */
+gboolean dcn_compose_plan(DcnStageCtx *ctx, GError **error);
+
 #endif

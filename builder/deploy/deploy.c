@@ -41,7 +41,10 @@ char *dcn_deploy_repository_for_cluster(const char *repo, const char *registry)
     return g_strdup_printf("%s/%s", registry, has_host ? slash + 1 : repo);
 }
 
-/* What push left: the repository it pushed to and the manifest digest. */
+/* What push left (builder/push/push.c): "reference" host/ns/name@digest,
+ * "registry" (URL), "repository" (ns/name), "digest", "version"; the commit
+ * the image serves is package's (package.json "commit", same
+ * "manifest_digest"). */
 static gboolean target_from_push(DcnStageCtx *ctx, DcnRolloutTarget *t, GError **error)
 {
     const DcnDefinition *def = ctx->def;
@@ -51,30 +54,34 @@ static gboolean target_from_push(DcnStageCtx *ctx, DcnRolloutTarget *t, GError *
         return FALSE;
     }
     const char *digest = str_member(push, "digest");
-    const char *repo = NULL;
-    static const char *const repo_members[] = {"repository", "image", "reference", "pushed"};
-    for (size_t i = 0; !repo && i < G_N_ELEMENTS(repo_members); i++)
-        repo = str_member(push, repo_members[i]);
-    if (!repo || !digest || !g_str_has_prefix(digest, "sha256:")) {
+    const char *reference = str_member(push, "reference");
+    const char *repository = str_member(push, "repository");
+    const char *registry = str_member(push, "registry");
+    g_autofree char *bare = NULL;
+    if (reference) {
+        bare = strip_tag_and_digest(reference);
+    } else if (repository && registry) {
+        const char *host = strstr(registry, "://") ? strstr(registry, "://") + 3 : registry;
+        g_autofree char *h = g_strndup(host, strcspn(host, "/"));
+        bare = g_strdup_printf("%s/%s", h, repository);
+    }
+    if (!bare || !digest || !g_str_has_prefix(digest, "sha256:")) {
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                    "%s/push.json has no \"repository\" and \"digest\" (sha256:...) members", def->state_dir);
+                    "%s/push.json has no \"reference\" (or \"registry\" and \"repository\") and \"digest\" members",
+                    def->state_dir);
         return FALSE;
     }
-    g_autofree char *bare = strip_tag_and_digest(repo);
     g_autofree char *cluster_repo = dcn_deploy_repository_for_cluster(bare, def->deploy_registry);
     t->image = g_strdup_printf("%s@%s", cluster_repo, digest);
     t->version = g_strdup(str_member(push, "version"));
     const char *commit = str_member(push, "commit");
-    if (!commit) {
-        /* package knows which commit the image serves */
-        g_autoptr(JsonObject) pkg = dcn_state_read_result(def, "package", NULL);
-        if (pkg && g_strcmp0(str_member(pkg, "version"), t->version) == 0)
+    g_autoptr(JsonObject) pkg = commit ? NULL : dcn_state_read_result(def, "package", NULL);
+    if (pkg) {
+        const char *pkg_digest = str_member(pkg, "manifest_digest");
+        if (pkg_digest ? g_str_equal(pkg_digest, digest) : g_strcmp0(str_member(pkg, "version"), t->version) == 0)
             commit = str_member(pkg, "commit");
-        if (commit)
-            t->commit = g_strdup(commit);
-    } else {
-        t->commit = g_strdup(commit);
     }
+    t->commit = g_strdup(commit);
     return TRUE;
 }
 

@@ -1,5 +1,6 @@
 /* kube: see kube.h. */
 #include "kube.h"
+#include "cmd.h" /* dcn_interrupted(): under `run`, SIGINT/SIGTERM set a flag */
 
 #include <gio/gio.h>
 #include <stdio.h>
@@ -50,7 +51,7 @@ typedef struct {
     GMainLoop *loop;
     char *out, *err;
     GError *error;
-    gboolean done, timed_out;
+    gboolean done, timed_out, interrupted;
 } RunState;
 
 static void on_communicate(GObject *src, GAsyncResult *res, gpointer data)
@@ -59,6 +60,16 @@ static void on_communicate(GObject *src, GAsyncResult *res, gpointer data)
     g_subprocess_communicate_utf8_finish(G_SUBPROCESS(src), res, &st->out, &st->err, &st->error);
     st->done = TRUE;
     g_main_loop_quit(st->loop);
+}
+
+static gboolean on_tick(gpointer data)
+{
+    RunState *st = data;
+    if (!dcn_interrupted())
+        return G_SOURCE_CONTINUE;
+    st->interrupted = TRUE;
+    g_main_loop_quit(st->loop);
+    return G_SOURCE_REMOVE;
 }
 
 static gboolean on_timeout(gpointer data)
@@ -118,11 +129,16 @@ gboolean dcn_kube_run(DcnKube *k, DcnKubeKind kind, guint timeout_s, char **out,
     GSource *timer = g_timeout_source_new_seconds(timeout_s ? timeout_s : 60);
     g_source_set_callback(timer, on_timeout, &st, NULL);
     g_source_attach(timer, mc);
+    GSource *tick = g_timeout_source_new(200);
+    g_source_set_callback(tick, on_tick, &st, NULL);
+    g_source_attach(tick, mc);
     g_main_loop_run(st.loop);
     g_source_destroy(timer);
     g_source_unref(timer);
+    g_source_destroy(tick);
+    g_source_unref(tick);
     if (!st.done) {
-        /* timed out: kill it and collect what it wrote */
+        /* timed out or interrupted: kill it and collect what it wrote */
         g_subprocess_force_exit(proc);
         while (!st.done)
             g_main_context_iteration(mc, TRUE);
@@ -133,6 +149,9 @@ gboolean dcn_kube_run(DcnKube *k, DcnKubeKind kind, guint timeout_s, char **out,
     gboolean ok = FALSE;
     if (st.error) {
         g_propagate_prefixed_error(error, st.error, "%s: ", line);
+    } else if (st.interrupted) {
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_CANCELLED, "%s: interrupted by signal %d (killed)", line,
+                    dcn_interrupted());
     } else if (st.timed_out) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s: no answer in %u s (killed)", line,
                     timeout_s ? timeout_s : 60);

@@ -1,5 +1,6 @@
 /* rollout: see rollout.h. */
 #include "rollout.h"
+#include "cmd.h"
 #include "error.h"
 #include "verify.h"
 
@@ -258,7 +259,10 @@ static gboolean verify(DcnRollout *r, const DcnRendered *rd, const DcnRolloutTar
                         r->timeout, attempts, last ? last : "no answer");
             return FALSE;
         }
-        g_usleep(streak ? G_USEC_PER_SEC / 4 : G_USEC_PER_SEC);
+        if (!dcn_interruptible_sleep(streak ? 250 : 1000) && dcn_interrupt_check(error)) {
+            g_prefix_error(error, "verify: ");
+            return FALSE;
+        }
     }
 }
 
@@ -426,6 +430,7 @@ gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **erro
     else
         json_object_set_null_member(res, "previous_image");
     json_object_set_string_member(res, "deployment", rd->deployment);
+    json_object_set_string_member(res, "kubectl", r->kube.cmd);
     if (r->kube.ns)
         json_object_set_string_member(res, "namespace", r->kube.ns);
     json_object_set_string_member(res, "manifests", r->manifests);

@@ -33,7 +33,10 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DCN_PACKAGE_REPACK_PERCENT 25
 
@@ -587,6 +590,27 @@ static gboolean write_archive(Build *b, const char *path, JsonObject *manifest_d
     return ok;
 }
 
+/* An fd closed (and its lock released) when it goes out of scope. */
+typedef int DcnFd;
+static void dcn_fd_close(DcnFd *fd)
+{
+    if (fd && *fd >= 0)
+        close(*fd);
+    g_free(fd);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnFd, dcn_fd_close)
+
+static void remove_stale_temps(const DcnOciLayout *layout)
+{
+    g_autoptr(GDir) d = g_dir_open(layout->blobs_dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)))
+        if (g_str_has_prefix(name, ".tmp-")) {
+            g_autofree char *p = g_build_filename(layout->blobs_dir, name, NULL);
+            g_unlink(p);
+        }
+}
+
 gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
 {
     const DcnDefinition *def = ctx->def;
@@ -612,6 +636,20 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
     g_autoptr(DcnOciLayout) layout = dcn_oci_layout_open(layout_dir, TRUE, error);
     if (!layout)
         return FALSE;
+    /* one package run per layout at a time; then temp files of crashed runs go */
+    g_autofree char *lock_path = g_build_filename(layout->dir, ".dcn-package.lock", NULL);
+    int lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (lock_fd < 0 || flock(lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        if (lock_fd >= 0)
+            close(lock_fd);
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", lock_path,
+                    err == EWOULDBLOCK ? "another package run is writing this layout" : g_strerror(err));
+        return FALSE;
+    }
+    g_autoptr(DcnFd) lock = g_new(int, 1);
+    *lock = lock_fd;
+    remove_stale_temps(layout);
     g_autoptr(JsonObject) index = dcn_oci_read_index(layout, error);
     if (!index)
         return FALSE;

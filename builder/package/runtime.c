@@ -155,5 +155,9 @@ gboolean dcn_runtime_collect(const char *hoster, GPtrArray *entries, const char 
     dcn_layer_add_data(entries, "etc/passwd", passwd, 0644);
     dcn_layer_add_data(entries, "etc/group", group, 0644);
     dcn_layer_add_dir(entries, "tmp", 01777);
+    /* mount points a runtime (or a test's chroot) needs on a read-only root */
+    dcn_layer_add_dir(entries, "proc", 0555);
+    dcn_layer_add_dir(entries, "sys", 0555);
+    dcn_layer_add_dir(entries, "dev", 0755);
     return TRUE;
 }

@@ -30,7 +30,8 @@ char *dcn_runtime_find_hoster(const char *explicit_path, GError **error);
 
 /* Fills entries (DcnLayerEntry) with the runtime layer: the hoster at
  * DCN_IMAGE_HOSTER_PATH, its libraries, the interpreter, etc/passwd,
- * etc/group, tmp/. Sets *arch from the binary's ELF header. */
+ * etc/group, tmp/ and empty proc/ sys/ dev/ (mount points on a read-only
+ * root). Sets *arch from the binary's ELF header. */
 gboolean dcn_runtime_collect(const char *hoster, GPtrArray *entries, const char **arch, GError **error);
 
 #endif

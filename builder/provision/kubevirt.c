@@ -347,6 +347,7 @@ static gboolean kubevirt_down(DcnProvision *p, GError **error)
         p->changed = TRUE;
         g_autofree char *out = g_strstrip(g_strdup(res.out));
         g_strdelimit(out, "\n", ';');
+        g_strdelimit(out, "\"", '\'');
         dcn_progress_event(&p->stage->progress, "deleted", "objects=\"%s\"", out);
     }
     return TRUE;

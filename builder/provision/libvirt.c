@@ -137,23 +137,32 @@ static gboolean image_info(const char *image, char **out_format, guint64 *out_si
     return TRUE;
 }
 
+/* vm.image as an absolute path (relative: to the definition's directory;
+ * qemu-img would take it relative to the overlay). */
+static char *image_path(const DcnDefinition *def)
+{
+    g_autofree char *base = def->path ? g_path_get_dirname(def->path) : g_get_current_dir();
+    return g_canonicalize_filename(def->vm_image, base);
+}
+
 static gboolean make_disk(DcnProvision *p, const char *disk, GError **error)
 {
     const DcnDefinition *def = p->def;
     if (g_file_test(disk, G_FILE_TEST_EXISTS))
         return TRUE;
+    g_autofree char *image = image_path(def);
     g_autofree char *fmt = NULL;
     guint64 size = 0;
     if (p->stage->dry_run) {
         fmt = g_strdup("<format of vm.image>");
-    } else if (!image_info(def->vm_image, &fmt, &size, error)) {
+    } else if (!image_info(image, &fmt, &size, error)) {
         return FALSE;
     }
     guint64 want = (guint64)def->vm_disk_gib << 30;
     g_autofree char *sz = g_strdup_printf("%" G_GUINT64_FORMAT, MAX(want, size));
     if (!p->stage->dry_run && !dcn_provision_record(p, "files", "disk.qcow2", error))
         return FALSE;
-    const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", def->vm_image, disk, sz, NULL};
+    const char *argv[] = {"qemu-img", "create", "-q", "-f", "qcow2", "-F", fmt, "-b", image, disk, sz, NULL};
     DcnCmd cmd = {.argv = argv, .timeout_s = 120};
     if (!dcn_provision_exec(p, &cmd, NULL, error))
         return g_prefix_error(error, "creating the VM disk: "), FALSE;
@@ -246,9 +255,9 @@ static gboolean libvirt_up(DcnProvision *p, GError **error)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
                            "provider libvirt needs vm.image: a local RHEL KVM guest image (qcow2 or raw)"),
                FALSE;
-    if (!p->stage->dry_run && !g_file_test(def->vm_image, G_FILE_TEST_IS_REGULAR))
-        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND, "vm.image %s: no such file",
-                           def->vm_image),
+    g_autofree char *image = image_path(def);
+    if (!p->stage->dry_run && !g_file_test(image, G_FILE_TEST_IS_REGULAR))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND, "vm.image %s: no such file", image),
                FALSE;
     const char *uri = def->libvirt_uri;
     gboolean user_net = strcmp(def->libvirt_network, "user") == 0;

@@ -225,7 +225,7 @@ const char *dcn_provision_templates(const DcnDefinition *def)
     return DCN_SOURCE_BUILD_VM;
 }
 
-gboolean dcn_provision_open(DcnProvision *p, DcnStageCtx *stage, GError **error)
+gboolean dcn_provision_open(DcnProvision *p, DcnStageCtx *stage, gboolean create, GError **error)
 {
     *p = (DcnProvision){.stage = stage, .def = stage->def};
     p->dir = g_build_filename(stage->def->state_dir, "builder", NULL);
@@ -241,7 +241,7 @@ gboolean dcn_provision_open(DcnProvision *p, DcnStageCtx *stage, GError **error)
     } else {
         p->inventory = json_object_new();
     }
-    if (!stage->dry_run && g_mkdir_with_parents(p->dir, 0700) < 0)
+    if (create && !stage->dry_run && g_mkdir_with_parents(p->dir, 0700) < 0)
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "creating %s: %s", p->dir,
                            g_strerror(errno)),
                FALSE;
@@ -357,7 +357,7 @@ gboolean dcn_stage_provision(DcnStageCtx *ctx, GError **error)
                FALSE;
     dcn_interrupt_install();
     DcnProvision p;
-    gboolean ok = dcn_provision_open(&p, ctx, error);
+    gboolean ok = dcn_provision_open(&p, ctx, TRUE, error);
     if (ok) {
         g_autofree char *was = jstr(p.inventory, "provider");
         if (was && strcmp(was, def->provider) != 0) {

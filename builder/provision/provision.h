@@ -72,8 +72,9 @@ extern const DcnProvider dcn_provider_kubevirt; /* provision/kubevirt.c */
 
 const DcnProvider *dcn_provider_find(const char *name);
 
-/* Opens the provision context: dir, inventory (loaded when present). */
-gboolean dcn_provision_open(DcnProvision *p, DcnStageCtx *stage, GError **error);
+/* Opens the provision context: dir (created with create, unless a dry
+ * run), inventory (loaded when present). */
+gboolean dcn_provision_open(DcnProvision *p, DcnStageCtx *stage, gboolean create, GError **error);
 void dcn_provision_clear(DcnProvision *p);
 /* Writes p->inventory (atomically). */
 gboolean dcn_provision_save(DcnProvision *p, GError **error);

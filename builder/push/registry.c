@@ -345,11 +345,14 @@ static gboolean perform(DcnRegistry *r, Req *q, GError **error)
             continue;
         }
         if (q->status == 401 && !q->no_auth) {
-            g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
-                        "%s refused %s%s%s for %s %s (HTTP 401 after authenticating): wrong credentials or no "
-                        "push access to %s",
-                        r->host, r->auth == DCN_AUTH_BEARER ? "the token" : "the credentials",
-                        r->username ? " of user " : "", r->username ? r->username : "", q->method, r->repo, r->repo);
+            if (r->auth == DCN_AUTH_BASIC)
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                            "%s refused the credentials of user '%s' (HTTP 401 to %s): wrong username or password",
+                            r->host, r->username, q->method);
+            else
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                            "%s refused the token from %s (HTTP 401 to %s): no pull/push access to %s for user '%s'",
+                            r->host, r->challenge.realm, q->method, r->repo, r->username ? r->username : "(anonymous)");
             return FALSE;
         }
         return TRUE;
@@ -553,6 +556,7 @@ gboolean dcn_registry_blob_exists(DcnRegistry *r, const char *digest, gboolean *
         return FALSE;
     if (q.status == 200 || q.status == 307 || q.status == 302) {
         *exists = TRUE;
+        r->stats.blobs_existing++;
         return TRUE;
     }
     if (q.status == 404) {

@@ -5,7 +5,8 @@
 # runs a hook that makes the hoster serve that image's content (a copy of the
 # repo as it was when the image was "pushed"), so verification through
 # /-/status is real. The push results are written by the test in push's
-# format (<state_dir>/push.json: repository, digest, commit, version).
+# format (<state_dir>/package.json and push.json, with the members those
+# stages write: reference, digest, version; commit from package).
 #   deploy 1.0.0 -> rolled out, verified, changed; again -> unchanged
 #   deploy 2.0.0 -> previous_image is 1.0.0's; served commit is 2.0.0's
 #   undo -> 1.0.0 served again (from the ReplicaSet history); undo --to 1.0.0 again -> unchanged
@@ -51,9 +52,13 @@ publish() {
     cp -a "$T/root" "$T/images/${DIGEST#sha256:}"
     write_push "$1" "$DIGEST" "$COMMIT"
 }
+# write_push VERSION DIGEST COMMIT: what package and push leave in the state
+# directory (their members as builder/package/package.c and builder/push/push.c write them)
 write_push() {
-    printf '{"stage":"push","version":"%s","repository":"%s","tag":"%s","digest":"%s","commit":"%s","changed":true}\n' \
-        "$1" "$REPO_NAME" "$1" "$2" "$3" >"$STATE/push.json"
+    printf '{"stage":"package","version":"%s","tag":"%s","manifest_digest":"%s","commit":"%s","ref":"%s","changed":true}\n' \
+        "$1" "$1" "$2" "$3" "$REF" >"$STATE/package.json"
+    printf '{"stage":"push","version":"%s","registry":"https://%s","repository":"%s","tag":"%s","digest":"%s","reference":"%s/%s@%s","tag_reference":"%s/%s:%s","changed":true}\n' \
+        "$1" "${REPO_NAME%%/*}" "${REPO_NAME#*/}" "$1" "$2" "${REPO_NAME%%/*}" "${REPO_NAME#*/}" "$2" "${REPO_NAME%%/*}" "${REPO_NAME#*/}" "$1" >"$STATE/push.json"
 }
 deploy() { builder deploy -f "$T/def.yaml" --json "$@" 2>>"$T/deploy.err"; }
 undo() { builder undo -f "$T/def.yaml" --json "$@" 2>>"$T/deploy.err"; }

@@ -1,0 +1,346 @@
+/* run: the whole release in one command, driven by the table below:
+ *   provision -> install -> compose -> publish -> package -> push ->
+ *   teardown -> deploy
+ * A step runs only when its stage exists in this build (dcn_stage_find),
+ * applies to the definition (provision and install only serve a weldr
+ * compose) and is not in run.skip. Progress is recorded in
+ * <state_dir>/run.json after every step: a rerun of the same version
+ * resumes at the first step not done (provision and install are redone when
+ * a pending step needs the builder: teardown removed it). teardown runs
+ * after a failure and after SIGINT/SIGTERM too, so no VM is left behind.
+ * --dry-run prints what each step would do, with its commands and
+ * manifests, and changes nothing. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "error.h"
+#include "provision.h"
+#include "stage.h"
+#include "state.h"
+#include "weldr.h"
+
+typedef enum {
+    STEP_BUILDER_SETUP = 1 << 0, /* makes the builder ready: needed only when a pending step needs it */
+    STEP_FINALLY = 1 << 1,       /* runs after a failure or interrupt too (teardown) */
+    STEP_DRY_RUN = 1 << 2,       /* the stage itself honours ctx->dry_run */
+} StepFlags;
+
+typedef struct {
+    const char *stage;
+    guint flags;
+    /* does this step apply to def? NULL: always */
+    gboolean (*applies)(const DcnDefinition *def);
+    /* does it need the builder (provision + install) when it runs? */
+    gboolean (*needs_builder)(const DcnDefinition *def);
+    /* dry run for stages that do not honour ctx->dry_run: prints the plan */
+    gboolean (*plan)(DcnStageCtx *ctx, GError **error);
+} RunStep;
+
+static gboolean uses_builder(const DcnDefinition *def) { return def->compose_backend == DCN_COMPOSE_WELDR; }
+
+static gboolean plan_publish(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    dcn_plan(ctx,
+             "would publish %s on %s in %s: commit with the current head as parent, %ssigning, deltas from %u "
+             "previous version(s)%s, ref, prune to %u, summary, kickstart %s",
+             def->version, def->ref, def->repo, def->gpg_key_id ? "" : "no ", def->deltas_from,
+             def->scratch_delta ? " and a scratch delta" : "", def->keep, def->kickstart_path);
+    return TRUE;
+}
+
+static const RunStep steps[] = {
+    {"provision", STEP_BUILDER_SETUP | STEP_DRY_RUN, uses_builder, NULL, NULL},
+    {"install", STEP_BUILDER_SETUP | STEP_DRY_RUN, uses_builder, NULL, NULL},
+    {"compose", STEP_DRY_RUN, NULL, uses_builder, NULL},
+    {"publish", 0, NULL, NULL, plan_publish},
+    {"package", 0, NULL, NULL, NULL},
+    {"push", 0, NULL, NULL, NULL},
+    {"teardown", STEP_FINALLY | STEP_DRY_RUN, uses_builder, NULL, NULL},
+    {"deploy", STEP_DRY_RUN, NULL, NULL, NULL},
+};
+#define N_STEPS G_N_ELEMENTS(steps)
+
+typedef enum { ST_PENDING, ST_DONE, ST_FAILED, ST_SKIPPED } StepStatus;
+static const char *const status_names[] = {"pending", "done", "failed", "skipped"};
+
+typedef struct {
+    StepStatus status[N_STEPS];
+    char *why[N_STEPS];    /* skipped: why; failed: the error */
+    double seconds[N_STEPS];
+    gboolean changed[N_STEPS];
+} RunState;
+
+static void run_state_clear(RunState *s)
+{
+    for (size_t i = 0; i < N_STEPS; i++)
+        g_free(s->why[i]);
+}
+
+static JsonObject *state_json(const DcnDefinition *def, const RunState *s, gboolean finished, const char *failed)
+{
+    JsonObject *o = json_object_new();
+    json_object_set_string_member(o, "stage", "run");
+    json_object_set_string_member(o, "version", def->version);
+    json_object_set_boolean_member(o, "finished", finished);
+    if (failed)
+        json_object_set_string_member(o, "failed_stage", failed);
+    JsonArray *a = json_array_new();
+    for (size_t i = 0; i < N_STEPS; i++) {
+        JsonObject *e = json_object_new();
+        json_object_set_string_member(e, "name", steps[i].stage);
+        json_object_set_string_member(e, "status", status_names[s->status[i]]);
+        if (s->why[i])
+            json_object_set_string_member(e, s->status[i] == ST_FAILED ? "error" : "reason", s->why[i]);
+        if (s->status[i] == ST_DONE || s->status[i] == ST_FAILED) {
+            json_object_set_double_member(e, "seconds", s->seconds[i]);
+            json_object_set_boolean_member(e, "changed", s->changed[i]);
+        }
+        json_array_add_object_element(a, e);
+    }
+    json_object_set_array_member(o, "stages", a);
+    return o;
+}
+
+static gboolean save_state(const DcnDefinition *def, const RunState *s, gboolean finished, const char *failed,
+                           GError **error)
+{
+    JsonObject *o = state_json(def, s, finished, failed);
+    gboolean ok = dcn_state_write_result(def, "run", o, error);
+    json_object_unref(o);
+    return ok;
+}
+
+/* Steps a previous run of this version finished. */
+static void load_previous(const DcnDefinition *def, RunState *s, DcnProgress *progress, gboolean *out_finished)
+{
+    *out_finished = FALSE;
+    g_autoptr(JsonObject) prev = dcn_state_read_result(def, "run", NULL);
+    if (!prev)
+        return;
+    const char *version = json_object_get_string_member_with_default(prev, "version", "");
+    if (strcmp(version, def->version) != 0) {
+        dcn_progress_event(progress, "fresh", "previous_version=%s version=%s", version, def->version);
+        return;
+    }
+    *out_finished = json_object_get_boolean_member_with_default(prev, "finished", FALSE);
+    JsonArray *a = json_object_has_member(prev, "stages") ? json_object_get_array_member(prev, "stages") : NULL;
+    for (guint j = 0; a && j < json_array_get_length(a); j++) {
+        JsonObject *e = json_array_get_object_element(a, j);
+        const char *name = json_object_get_string_member_with_default(e, "name", "");
+        const char *st = json_object_get_string_member_with_default(e, "status", "");
+        for (size_t i = 0; i < N_STEPS; i++)
+            if (strcmp(steps[i].stage, name) == 0 && strcmp(st, "done") == 0)
+                s->status[i] = ST_DONE;
+    }
+}
+
+static gboolean in_list(char **list, const char *s)
+{
+    for (char **p = list; p && *p; p++)
+        if (strcmp(*p, s) == 0)
+            return TRUE;
+    return FALSE;
+}
+
+/* Runs one stage as main would: own progress and result, result saved. */
+static gboolean run_stage(DcnStageCtx *ctx, DcnStageFn fn, const char *name, gboolean *out_changed, GError **error)
+{
+    DcnStageCtx sub = *ctx;
+    sub.result = json_object_new();
+    sub.abort_after = ctx->abort_after;
+    dcn_progress_init(&sub.progress, name);
+    gboolean ok = fn(&sub, error);
+    if (ok && !ctx->dry_run) {
+        JsonObject *saved = json_object_new();
+        json_object_set_string_member(saved, "stage", name);
+        json_object_set_string_member(saved, "version", ctx->def->version);
+        GList *members = json_object_get_members(sub.result);
+        for (GList *l = members; l; l = l->next)
+            json_object_set_member(saved, l->data, json_node_copy(json_object_get_member(sub.result, l->data)));
+        g_list_free(members);
+        ok = dcn_state_write_result(ctx->def, name, saved, error);
+        json_object_unref(saved);
+    }
+    *out_changed = !ctx->dry_run && json_object_get_boolean_member_with_default(sub.result, "changed", TRUE);
+    json_object_unref(sub.result);
+    if (!ok)
+        g_prefix_error(error, "%s: ", name);
+    return ok;
+}
+
+/* Test hook: DCN_BUILDER_RUN_FAIL=<stage> fails that step before it runs
+ * (once per process), DCN_BUILDER_RUN_SIGNAL=<stage> sends SIGTERM to this
+ * process as that step starts. */
+static gboolean injected_failure(const char *name, GError **error)
+{
+    const char *fail = g_getenv("DCN_BUILDER_RUN_FAIL");
+    if (fail && strcmp(fail, name) == 0)
+        return g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: injected failure (DCN_BUILDER_RUN_FAIL)", name),
+               TRUE;
+    const char *sig = g_getenv("DCN_BUILDER_RUN_SIGNAL");
+    if (sig && strcmp(sig, name) == 0)
+        raise(SIGTERM);
+    return FALSE;
+}
+
+gboolean dcn_stage_run(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    dcn_interrupt_install();
+    RunState s = {0};
+    gboolean finished_before = FALSE;
+    if (!ctx->dry_run)
+        load_previous(def, &s, &ctx->progress, &finished_before);
+    if (finished_before) {
+        dcn_progress_event(&ctx->progress, "unchanged", "version=%s msg=\"this version's run already finished\"",
+                           def->version);
+        JsonObject *o = state_json(def, &s, TRUE, NULL);
+        json_object_set_array_member(ctx->result, "stages",
+                                     json_array_ref(json_object_get_array_member(o, "stages")));
+        json_object_set_boolean_member(ctx->result, "finished", TRUE);
+        json_object_set_boolean_member(ctx->result, "changed", FALSE);
+        json_object_unref(o);
+        run_state_clear(&s);
+        return TRUE;
+    }
+
+    /* what applies, what is left */
+    DcnStageFn fns[N_STEPS] = {0};
+    gboolean builder_needed = FALSE;
+    const char *resume_at = NULL;
+    for (size_t i = 0; i < N_STEPS; i++) {
+        const RunStep *st = &steps[i];
+        const char *summary = NULL;
+        fns[i] = dcn_stage_find(st->stage, &summary);
+        const char *why = !fns[i]                          ? "not in this build"
+                          : in_list(def->run_skip, st->stage) ? "in run.skip"
+                          : st->applies && !st->applies(def) ? "compose.backend needs no builder"
+                                                             : NULL;
+        if (why) {
+            s.status[i] = ST_SKIPPED;
+            s.why[i] = g_strdup(why);
+            continue;
+        }
+        if (s.status[i] == ST_DONE && !(st->flags & (STEP_BUILDER_SETUP | STEP_FINALLY)))
+            continue;
+        if (!(st->flags & (STEP_BUILDER_SETUP | STEP_FINALLY))) {
+            if (!resume_at)
+                resume_at = st->stage;
+            if (st->needs_builder && st->needs_builder(def))
+                builder_needed = TRUE;
+        }
+        s.status[i] = ST_PENDING;
+    }
+    for (size_t i = 0; i < N_STEPS; i++)
+        if ((steps[i].flags & STEP_BUILDER_SETUP) && s.status[i] != ST_SKIPPED && !builder_needed) {
+            s.status[i] = ST_SKIPPED;
+            g_free(s.why[i]);
+            s.why[i] = g_strdup("no pending step needs the builder");
+        }
+    dcn_progress_event(&ctx->progress, "plan", "version=%s resume_at=%s builder=%s dry_run=%s", def->version,
+                       resume_at ? resume_at : "-", builder_needed ? def->provider : "none",
+                       ctx->dry_run ? "true" : "false");
+
+    const char *failed = NULL;
+    GError *first_error = NULL;
+    gboolean any_changed = FALSE;
+    for (size_t i = 0; i < N_STEPS; i++) {
+        const RunStep *st = &steps[i];
+        if (s.status[i] != ST_PENDING)
+            continue;
+        gboolean finally = (st->flags & STEP_FINALLY) != 0;
+        if ((failed || dcn_interrupted()) && !finally)
+            continue; /* after a failure only teardown still runs */
+        if (finally && dcn_interrupted() && !failed) {
+            dcn_interrupt_check(&first_error);
+            failed = i > 0 ? steps[i - 1].stage : st->stage;
+        }
+        dcn_progress_event(&ctx->progress, "stage-start", "name=%s%s", st->stage,
+                           finally && failed ? " after_failure=true" : "");
+        if (ctx->dry_run)
+            dcn_plan(ctx, "--- stage %s ---", st->stage);
+        gint64 t0 = g_get_monotonic_time();
+        GError *e = NULL;
+        gboolean ok;
+        gboolean changed = FALSE;
+        if (!ctx->dry_run && injected_failure(st->stage, &e)) {
+            ok = FALSE;
+        } else if (ctx->dry_run && !(st->flags & STEP_DRY_RUN)) {
+            DcnStageCtx sub = *ctx;
+            dcn_progress_init(&sub.progress, st->stage);
+            const char *summary = NULL;
+            dcn_stage_find(st->stage, &summary);
+            ok = st->plan ? st->plan(&sub, &e) : (dcn_plan(&sub, "would run: %s", summary ? summary : st->stage), TRUE);
+            if (!ok)
+                g_prefix_error(&e, "%s: ", st->stage);
+        } else {
+            ok = run_stage(ctx, fns[i], st->stage, &changed, &e);
+        }
+        s.seconds[i] = (double)(g_get_monotonic_time() - t0) / 1e6;
+        s.changed[i] = changed;
+        any_changed |= changed;
+        if (!ok && !e)
+            g_set_error(&e, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed", st->stage);
+        if (ok && dcn_interrupted() && !finally && !failed) {
+            /* finished its work, but we were asked to stop: the rest waits for a rerun */
+            s.status[i] = ST_DONE;
+            dcn_interrupt_check(&e);
+            g_prefix_error(&e, "after %s: ", st->stage);
+            failed = st->stage;
+            first_error = e;
+            dcn_progress_event(&ctx->progress, "interrupted", "after=%s", st->stage);
+        } else if (ok) {
+            s.status[i] = ST_DONE;
+            dcn_progress_event(&ctx->progress, "stage-done", "name=%s seconds=%.2f changed=%s", st->stage,
+                               s.seconds[i], changed ? "true" : "false");
+        } else {
+            s.status[i] = ST_FAILED;
+            s.why[i] = g_strdup(e->message);
+            dcn_progress_event(&ctx->progress, "stage-failed", "name=%s seconds=%.2f", st->stage, s.seconds[i]);
+            if (!failed) {
+                failed = st->stage;
+                first_error = e;
+            } else {
+                /* teardown failing after another failure: keep both */
+                g_prefix_error(&first_error, "%s; and then ", e->message);
+                g_error_free(e);
+            }
+        }
+        if (!ctx->dry_run) {
+            GError *se = NULL;
+            if (!save_state(def, &s, FALSE, failed, &se)) {
+                dcn_progress_event(&ctx->progress, "warning", "msg=\"%s\"", se->message);
+                g_error_free(se);
+            }
+        }
+    }
+
+    JsonObject *o = state_json(def, &s, !failed, failed);
+    json_object_set_array_member(ctx->result, "stages", json_array_ref(json_object_get_array_member(o, "stages")));
+    json_object_set_boolean_member(ctx->result, "finished", !failed && !ctx->dry_run);
+    json_object_set_boolean_member(ctx->result, "changed", any_changed);
+    if (resume_at)
+        json_object_set_string_member(ctx->result, "started_at", resume_at);
+    json_object_unref(o);
+    gboolean torn_down = FALSE;
+    const char *next = NULL;
+    for (size_t i = 0; i < N_STEPS; i++) {
+        if ((steps[i].flags & STEP_FINALLY) && s.status[i] == ST_DONE)
+            torn_down = TRUE;
+        if (!next && (s.status[i] == ST_PENDING || s.status[i] == ST_FAILED) &&
+            !(steps[i].flags & (STEP_BUILDER_SETUP | STEP_FINALLY)))
+            next = steps[i].stage;
+    }
+    run_state_clear(&s);
+    if (failed) {
+        json_object_set_string_member(ctx->result, "failed_stage", failed);
+        g_propagate_prefixed_error(error, first_error, "stage %s failed (%s; a rerun resumes at %s): ", failed,
+                                   torn_down ? "builder torn down" : "nothing to tear down", next ? next : failed);
+        return FALSE;
+    }
+    dcn_progress_event(&ctx->progress, ctx->dry_run ? "dry-run-done" : "finished", "version=%s", def->version);
+    return TRUE;
+}
