@@ -10,7 +10,6 @@
  * after a failure and after SIGINT/SIGTERM too, so no VM is left behind.
  * --dry-run prints what each step would do, with its commands and
  * manifests, and changes nothing. */
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -95,7 +94,7 @@ static JsonObject *state_json(const DcnDefinition *def, const RunState *s, gbool
         if (s->why[i])
             json_object_set_string_member(e, s->status[i] == ST_FAILED ? "error" : "reason", s->why[i]);
         if (s->status[i] == ST_DONE || s->status[i] == ST_FAILED) {
-            json_object_set_double_member(e, "seconds", s->seconds[i]);
+            json_object_set_int_member(e, "ms", (gint64)(s->seconds[i] * 1000 + 0.5));
             json_object_set_boolean_member(e, "changed", s->changed[i]);
         }
         json_array_add_object_element(a, e);
@@ -171,18 +170,13 @@ static gboolean run_stage(DcnStageCtx *ctx, DcnStageFn fn, const char *name, gbo
     return ok;
 }
 
-/* Test hook: DCN_BUILDER_RUN_FAIL=<stage> fails that step before it runs
- * (once per process), DCN_BUILDER_RUN_SIGNAL=<stage> sends SIGTERM to this
- * process as that step starts. */
+/* Test hook: DCN_BUILDER_RUN_FAIL=<stage> fails that step instead of running it. */
 static gboolean injected_failure(const char *name, GError **error)
 {
     const char *fail = g_getenv("DCN_BUILDER_RUN_FAIL");
     if (fail && strcmp(fail, name) == 0)
         return g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: injected failure (DCN_BUILDER_RUN_FAIL)", name),
                TRUE;
-    const char *sig = g_getenv("DCN_BUILDER_RUN_SIGNAL");
-    if (sig && strcmp(sig, name) == 0)
-        raise(SIGTERM);
     return FALSE;
 }
 

@@ -16,7 +16,7 @@ struct access_log {
     size_t len;
     pthread_mutex_t *stdout_lock; /* shared by all workers: whole buffers never interleave */
     time_t ts_sec;                /* second that ts_prefix shows */
-    char ts_prefix[32];           /* "ts=2026-11-27T00:32:05" */
+    char ts_prefix[96];           /* "ts=2026-11-27T00:32:05" (sized for any int, as gcc checks) */
 };
 
 /* A line's fields. request_part is 'method=GET path="/x"' and ua_part

@@ -807,7 +807,8 @@ static gboolean weldr_run(const DcnDefinition *def, OstreeRepo *staging, DcnProg
     }
     if (ok) {
         g_free(out->source_desc);
-        out->source_desc = g_strdup_printf("weldr compose %s (%s)", id, dcn_target_describe(&t));
+        g_autofree char *where = dcn_target_describe(&t);
+        out->source_desc = g_strdup_printf("weldr compose %s (%s)", id, where);
         g_autofree char *path = g_strdup_printf("/api/v1/compose/delete/%s", id);
         g_auto(WeldrResponse) r = {0};
         if (!weldr_request(&w, "DELETE", path, NULL, NULL, WELDR_SHORT_TIMEOUT_S, NULL, &r, NULL) || r.status != 200)

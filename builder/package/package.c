@@ -682,7 +682,16 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
     /* 1. runtime */
     const char *arch = NULL;
     g_autoptr(GPtrArray) rt = dcn_layer_entries_new();
-    if (!dcn_runtime_collect(hoster, rt, &arch, error) || !write_layer(&b, "runtime", rt, 0, error))
+    if (!dcn_runtime_collect(hoster, rt, &arch, error))
+        return g_prefix_error(error, "runtime layer: "), FALSE;
+    for (guint i = 0; i < rt->len; i++)
+        if (strstr(((DcnLayerEntry *)rt->pdata[i])->path, "/libasan.so")) {
+            dcn_progress_event(&ctx->progress, "warning",
+                               "hoster=%s sanitizers=on note=\"a test build: set image.hoster to a release build for "
+                               "production\"", hoster);
+            break;
+        }
+    if (!write_layer(&b, "runtime", rt, 0, error))
         return g_prefix_error(error, "runtime layer: "), FALSE;
 
     /* 2. objects: previous layers, then one with what is new */

@@ -45,8 +45,8 @@ void dcn_cmd_stop(GPid pid, guint grace_ms);
 /* argv as one shell-quoted line, for dry runs and messages. */
 char *dcn_cmd_to_string(const char *const *argv);
 
-/* SIGINT/SIGTERM set the interrupt flag instead of ending the process.
- * Idempotent. */
+/* SIGINT/SIGTERM/SIGHUP set the interrupt flag instead of ending the
+ * process; the third signal ends it at once. Idempotent. */
 void dcn_interrupt_install(void);
 /* The signal received since install, or 0. */
 int dcn_interrupted(void);

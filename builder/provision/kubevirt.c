@@ -95,7 +95,7 @@ gboolean dcn_kubevirt_render(const DcnDefinition *def, const char *user_data, ch
     dcn_template_setf(v, "DISK_SIZE", "%uGi", def->vm_disk_gib);
     dcn_template_set(v, "DV_SOURCE", dv_source);
     dcn_template_set(v, "CONTAINER_IMAGE", container);
-    const char *dir = dcn_provision_templates(def);
+    g_autofree char *dir = dcn_provision_templates(def);
     g_autofree char *vm =
         dcn_template_render_file(dir, container ? "virtualmachine-containerdisk.yaml" : "virtualmachine.yaml", v, error);
     if (!vm)

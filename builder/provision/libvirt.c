@@ -78,7 +78,8 @@ char *dcn_libvirt_render(const DcnDefinition *def, const char *disk, const char 
                           net);
         dcn_template_set(v, "QEMU_COMMANDLINE", NULL);
     }
-    return dcn_template_render_file(dcn_provision_templates(def), "libvirt-domain.xml", v, error);
+    g_autofree char *dir = dcn_provision_templates(def);
+    return dcn_template_render_file(dir, "libvirt-domain.xml", v, error);
 }
 
 /* A free TCP port on 127.0.0.1 (for QEMU's hostfwd). */
@@ -182,7 +183,8 @@ static gboolean make_seed(DcnProvision *p, const char *seed, GError **error)
     g_autofree char *iid = g_strdup_printf("\"%s-%s\"", def->vm_name, uuid); /* new per seed: cloud-init runs */
     dcn_template_set(v, "HOSTNAME", host);
     dcn_template_set(v, "INSTANCE_ID", iid);
-    g_autofree char *meta = dcn_template_render_file(dcn_provision_templates(def), "meta-data.yaml", v, error);
+    g_autofree char *dir = dcn_provision_templates(def);
+    g_autofree char *meta = dcn_template_render_file(dir, "meta-data.yaml", v, error);
     if (!meta)
         return FALSE;
     g_autofree char *ud_path = dcn_provision_path(p, "user-data"), *md_path = dcn_provision_path(p, "meta-data");

@@ -207,22 +207,19 @@ gboolean dcn_target_run_script(const DcnTarget *t, const char *script, guint tim
 
 char *dcn_provision_path(const DcnProvision *p, const char *file) { return g_build_filename(p->dir, file, NULL); }
 
-const char *dcn_provision_templates(const DcnDefinition *def)
+char *dcn_provision_templates(const DcnDefinition *def)
 {
     if (def->vm_templates)
-        return def->vm_templates;
+        return g_strdup(def->vm_templates);
     /* installed: <prefix>/bin/dcn-builder -> <prefix>/share/dcn/manifests/build-vm */
-    static char installed[4096];
     g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
     if (exe) {
         g_autofree char *bin = g_path_get_dirname(exe);
         g_autofree char *dir = g_build_filename(bin, "..", "share", "dcn", "manifests", "build-vm", NULL);
-        if (g_file_test(dir, G_FILE_TEST_IS_DIR) && strlen(dir) < sizeof installed) {
-            g_strlcpy(installed, dir, sizeof installed);
-            return installed;
-        }
+        if (g_file_test(dir, G_FILE_TEST_IS_DIR))
+            return g_canonicalize_filename(dir, NULL);
     }
-    return DCN_SOURCE_BUILD_VM;
+    return g_strdup(DCN_SOURCE_BUILD_VM);
 }
 
 gboolean dcn_provision_open(DcnProvision *p, DcnStageCtx *stage, gboolean create, GError **error)
@@ -342,7 +339,8 @@ char *dcn_provision_user_data(const DcnDefinition *def, const char *public_key, 
     dcn_template_set(vars, "HOSTNAME", host);
     dcn_template_set(vars, "VM_USER", user);
     dcn_template_set(vars, "CLOUD_CONFIG", def->vm_cloud_config && *def->vm_cloud_config ? def->vm_cloud_config : NULL);
-    return dcn_template_render_file(dcn_provision_templates(def), "user-data.yaml", vars, error);
+    g_autofree char *dir = dcn_provision_templates(def);
+    return dcn_template_render_file(dir, "user-data.yaml", vars, error);
 }
 
 /* ---- the stage ---- */

@@ -100,8 +100,9 @@ gboolean dcn_kubevirt_render(const DcnDefinition *def, const char *user_data, ch
 /* libvirt.c: the domain XML for def (disk, seed and console paths given). */
 char *dcn_libvirt_render(const DcnDefinition *def, const char *disk, const char *seed, const char *console,
                          guint ssh_port, GError **error);
-/* The manifest templates directory (vm.templates or the installed one). */
-const char *dcn_provision_templates(const DcnDefinition *def);
+/* The manifest templates directory: vm.templates, else the installed
+ * <prefix>/share/dcn/manifests/build-vm, else the source tree's. Free it. */
+char *dcn_provision_templates(const DcnDefinition *def);
 
 /* Dry-run and plan output: "<stage>: text" on stdout (stderr with --json). */
 void dcn_plan(DcnStageCtx *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);

@@ -357,6 +357,42 @@ static void test_blueprint_generated(void **state)
     assert_null(strstr(bp2, "\nversion ="));
 }
 
+/* The list keys this work added to the definition (KT_LIST). */
+static void test_definition_lists(void **state)
+{
+    static const struct {
+        const char *yaml;
+        const char *error; /* NULL: parses */
+    } cases[] = {
+        {"install:\n  packages: [a, b]\n", NULL},
+        {"install:\n  packages:\n    - a\n    - b\n", NULL},
+        {"install:\n  packages: []\n", NULL},
+        {"install:\n  packages: a\n", "test.yaml:6: key 'install.packages': expected a list, got a scalar"},
+        {"install:\n  packages: [a, [b]]\n", "test.yaml:6: key 'install.packages': expected a list of single-line strings"},
+        {"provider:\n  kind: vmware\n", "key 'provider.kind': expected one of local, ssh, libvirt, kubevirt"},
+        {"vm:\n  name: Bad_Name\n", "key 'vm.name': expected lower-case letters"},
+        {"vm:\n  memory_mib: 100\n", "key 'vm.memory_mib': expected an integer from 512"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *text = g_strdup_printf("name: n\nversion: 1\nref: r\nrepo: /r\n%s", cases[i].yaml);
+        g_autoptr(DcnDefinition) def = dcn_definition_new();
+        g_autoptr(GError) error = NULL;
+        gboolean ok = dcn_definition_parse(def, text, strlen(text), "test.yaml", "/tmp", &error);
+        if (cases[i].error) {
+            if (ok || !strstr(error->message, cases[i].error))
+                fail_msg("case %zu: expected '%s', got '%s'", i, cases[i].error, ok ? "success" : error->message);
+        } else if (!ok) {
+            fail_msg("case %zu: %s", i, error->message);
+        }
+    }
+    g_autoptr(DcnDefinition) def = dcn_definition_new();
+    g_autoptr(GError) error = NULL;
+    assert_true(dcn_definition_set(def, "run.skip", " deploy , push,", "--run-skip", &error));
+    assert_int_equal(g_strv_length(def->run_skip), 2);
+    assert_string_equal(def->run_skip[0], "deploy");
+    assert_string_equal(def->run_skip[1], "push");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -368,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_libvirt_domain),
         cmocka_unit_test(test_semver_table),
         cmocka_unit_test(test_blueprint_generated),
+        cmocka_unit_test(test_definition_lists),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 #   rollout.yml for real on the fake cluster (verified through the Service
 #   proxy), rerun: changed=0;
 #   rollback.yml kind=content to 1.0.0 (rollback, package, push, deploy), rerun: changed=0;
+#   a rollout that fails verification: the previous image is applied again, the job fails;
 #   status.yml reads the repository: changed=0.
 source "$(dirname "$0")/lib.sh"
 source "$DCN_SOURCE_DIR/tests/builder/lib_buildinfra.sh"
@@ -106,6 +107,24 @@ grep -q "served_commit: $HEAD3" "$T/content-rollback.out" || fail "content rollb
 play content-rollback-again rollback.yml -e dcn_rollback_kind=content -e dcn_rollback_to=1.0.0
 [[ $(recap failed) == 0 && $(recap changed) == 0 ]] || { cat "$T/content-rollback-again.out" >&2; fail "rollback.yml content rerun: $RECAP"; }
 pass "rollback.yml (content, to 1.0.0): new commit $HEAD3 packaged, pushed, rolled out; rerun $RECAP"
+
+# a rollout that fails verification: the playbook puts the previous image back, then fails
+PREV=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["objects"]["Deployment/dcn/dcn-hoster"]["spec"]["template"]["spec"]["containers"][0]["image"])' "$FAKE_KUBE_DIR/objects.json")
+BAD=image-registry.openshift-image-registry.svc:5000/dcn/dcn-hoster@$(fake_digest never-serves)
+n=$(calls_count)
+rc=0
+FAKE_KUBE_SERVICE_URL=http://127.0.0.1:9 LC_ALL=C.UTF-8 ansible-playbook -i "$DCN_SOURCE_DIR/playbooks/inventory/localhost.yml" \
+    "$DCN_SOURCE_DIR/playbooks/rollout.yml" -e dcn_definition="$T/def.yaml" -e dcn_deploy_image="$BAD" \
+    -e '{"dcn_overrides": {"deploy-timeout": "2"}}' >"$T/failed-rollout.out" 2>&1 || rc=$?
+[[ $rc != 0 ]] || fail "rollout.yml succeeded although verification cannot pass"
+grep -q "deploy failed: verify " "$T/failed-rollout.out" || { cat "$T/failed-rollout.out" >&2; fail "failed rollout: no deploy error in the job's message"; }
+calls_since "$n" | grep -q '"apply"' || fail "failed rollout: nothing applied"
+[[ $(calls_since "$n" | grep -c '"apply"') == 2 ]] || fail "failed rollout: expected the bad apply and the undo apply: $(calls_since "$n")"
+grep -q "TASK \[dcn_builder : dcn-builder undo\]" "$T/failed-rollout.out" || fail "failed rollout: undo did not run"
+grep -q -- "--image.*$PREV\|$PREV" "$T/.dcn-state/dcn-edge/deploy/rendered.yaml" || fail "failed rollout: the undo did not render the previous image $PREV"
+pass "failed rollout: deploy of $BAD failed verification; the playbook applied the previous image again and failed the job"
+# the fake now runs the previous image again; the failed undo verification (dead URL) is in the message
+export FAKE_KUBE_SERVICE_URL=$URL
 
 play status status.yml
 [[ $(recap failed) == 0 && $(recap changed) == 0 ]] || fail "status changed something: $RECAP"
