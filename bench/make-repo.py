@@ -5,10 +5,11 @@ summary, plus two large plain files.
 
 usage: make-repo.py --mode full|quick --out DIR
 
-Everything is deterministic for a given machine: files are picked from
-/usr/lib, /usr/share and /usr/include by a hash of their path (so installing a
-package elsewhere does not shift the selection), v2 changes files picked by
-another hash, commit timestamps are fixed, large files come from a seeded PRNG.
+Everything is deterministic for a given machine: files are taken from
+/usr/lib, /usr/share and /usr/include in the order of a hash of their path, up
+to a fixed count (so the size stays the same, and a package installed later
+changes only a few files at the margin), v2 changes files picked by another
+hash, commit timestamps are fixed, large files come from a seeded PRNG.
 
 The result is cached: DIR/<mode>/stamp holds a hash of this script and the
 mode's parameters; when it matches, nothing is rebuilt.
@@ -34,13 +35,14 @@ import time
 REF = "bench/x86_64/edge"
 SOURCES = ["/usr/lib", "/usr/share", "/usr/include"]
 MODES = {
-    # fraction of files <= 1 MiB taken, fraction of files 1..16 MiB taken
-    "full": {"frac_small": 0.20, "frac_big": 0.10, "iso_mib": 1024, "part_mib": 32},
-    "quick": {"frac_small": 0.01, "frac_big": 0.005, "iso_mib": 256, "part_mib": 32},
+    # files per tree (v1)
+    "full": {"files": 28000, "iso_mib": 1024, "part_mib": 32},
+    "quick": {"files": 1400, "iso_mib": 256, "part_mib": 32},
 }
+BIG_FRAC = 0.5          # files of 1..16 MiB are eligible when a hash of their path is below this
 CHANGE_FRAC = 0.05      # of v1's regular files modified in v2
 DELETE_FRAC = 0.005     # of v1's files removed in v2
-ADD_FRAC = 0.025        # relative to frac: files added in v2
+ADD_FRAC = 0.025        # of v1's file count: files added in v2 (the next ones in hash order)
 SMALL_OBJECT_MAX = 16 * 1024  # .filez up to this size count as "small objects"
 TS_V1 = "2025-01-01 00:00:00 +0000"
 TS_V2 = "2025-02-01 00:00:00 +0000"
@@ -86,15 +88,11 @@ def candidates():
     return out
 
 
-def picked(p, st, params, scale=1.0):
+def eligible(p, st):
     size = st.st_size if stat.S_ISREG(st.st_mode) else 0
     if size <= 1 << 20:
-        frac = params["frac_small"]
-    elif size <= 16 << 20:
-        frac = params["frac_big"]
-    else:
-        return False
-    return h(p, "pick") < frac * scale
+        return True
+    return size <= 16 << 20 and h(p, "big") < BIG_FRAC
 
 
 def copy_in(src, st, tree):
@@ -163,10 +161,10 @@ def main():
     for d in (work, root, lists, os.path.join(root, "files")):
         os.makedirs(d)
 
-    cands = candidates()
-    v1 = [(p, st) for p, st in cands if picked(p, st, params)]
-    extra = [(p, st) for p, st in cands
-             if not picked(p, st, params) and picked(p, st, params, 1 + ADD_FRAC)]
+    cands = sorted(((p, st) for p, st in candidates() if eligible(p, st)), key=lambda c: h(c[0], "pick"))
+    n = params["files"]
+    v1 = sorted(cands[:n])
+    extra = sorted(cands[n:n + int(n * ADD_FRAC)])
 
     tree1 = os.path.join(work, "tree-v1")
     os.makedirs(tree1)

@@ -14,22 +14,23 @@ typedef struct {
     const char *name;
     gboolean (*run)(DcnStageCtx *ctx, GError **error);
     const char *summary;
+    gboolean dry_run_ok; /* honours --dry-run (the others refuse it rather than act) */
 } StageDef;
 
 static const StageDef stages[] = {
-    {"run", dcn_stage_run, "the whole release: provision, install, compose, publish, package, push, teardown, deploy (resumes; --dry-run)"},
-    {"provision", dcn_stage_provision, "create or find the builder (provider.kind local, ssh, libvirt, kubevirt)"},
-    {"install", dcn_stage_install, "install and enable osbuild-composer on the builder over SSH (idempotent)"},
-    {"teardown", dcn_stage_teardown, "delete the builder VM and everything provision made (idempotent)"},
-    {"compose", dcn_stage_compose, "turn compose.source into a staged commit for this version"},
-    {"publish", dcn_stage_publish, "publish the staged version: commit on the ref, deltas, summary, signatures, prune"},
-    {"rollback", dcn_stage_rollback, "point the ref at an earlier kept version (--to VERSION or --steps N)"},
-    {"status", dcn_stage_status, "show kept versions, commits, dates, sizes, deltas"},
-    {"kickstart", dcn_stage_kickstart, "write the kickstart template next to the repo"},
-    {"package", dcn_stage_package, "write the hosting image of the head version (OCI layout; layers shared across versions)"},
-    {"push", dcn_stage_push, "push the packaged image to registry.url by tag; the digest goes to push.json"},
-    {"deploy", dcn_stage_deploy, "roll the pushed image (pinned by digest) out on the cluster, wait, verify what is served"},
-    {"undo", dcn_stage_undo, "roll the cluster back to the previous image (--to VERSION, --steps N or --image REF)"},
+    {"run", dcn_stage_run, "the whole release: provision, install, compose, publish, package, push, teardown, deploy (resumes; --dry-run)", TRUE},
+    {"provision", dcn_stage_provision, "create or find the builder (provider.kind local, ssh, libvirt, kubevirt)", TRUE},
+    {"install", dcn_stage_install, "install and enable osbuild-composer on the builder over SSH (idempotent)", TRUE},
+    {"teardown", dcn_stage_teardown, "delete the builder VM and everything provision made (idempotent)", TRUE},
+    {"compose", dcn_stage_compose, "turn compose.source into a staged commit for this version", TRUE},
+    {"publish", dcn_stage_publish, "publish the staged version: commit on the ref, deltas, summary, signatures, prune", FALSE},
+    {"rollback", dcn_stage_rollback, "point the ref at an earlier kept version (--to VERSION or --steps N)", FALSE},
+    {"status", dcn_stage_status, "show kept versions, commits, dates, sizes, deltas", TRUE},
+    {"kickstart", dcn_stage_kickstart, "write the kickstart template next to the repo", FALSE},
+    {"package", dcn_stage_package, "write the hosting image of the head version (OCI layout; layers shared across versions)", FALSE},
+    {"push", dcn_stage_push, "push the packaged image to registry.url by tag; the digest goes to push.json", FALSE},
+    {"deploy", dcn_stage_deploy, "roll the pushed image (pinned by digest) out on the cluster, wait, verify what is served", TRUE},
+    {"undo", dcn_stage_undo, "roll the cluster back to the previous image (--to VERSION, --steps N or --image REF)", TRUE},
 };
 
 /* Flags that override definition keys; the environment variable is
@@ -261,6 +262,11 @@ int main(int argc, char **argv)
         cli.steps = atoi(e);
     if (!cli.dry_run && (e = g_getenv("DCN_BUILDER_DRY_RUN")) && strcmp(e, "1") == 0)
         cli.dry_run = TRUE;
+    if (cli.dry_run && !stage->dry_run_ok) {
+        g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                    "--dry-run is not supported by this stage (it would act); `run --dry-run` shows the whole plan");
+        return fail(stage->name, cli.json, NULL, error);
+    }
     if (!cli.image && (e = g_getenv("DCN_BUILDER_IMAGE")) && *e)
         cli.image = g_strdup(e);
     if (!cli.abort_after && (e = g_getenv("DCN_BUILDER_ABORT_AFTER")) && *e)

@@ -359,6 +359,24 @@ gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **erro
     }
     const char *previous = current ? dcn_rollout_object_image(current) : NULL;
 
+    /* known now: in the result also when a later step fails (the playbooks
+     * undo to previous_image after a failed rollout) */
+    json_object_set_string_member(res, "image", t->image);
+    if (t->version)
+        json_object_set_string_member(res, "version", t->version);
+    if (t->commit)
+        json_object_set_string_member(res, "commit", t->commit);
+    if (previous)
+        json_object_set_string_member(res, "previous_image", previous);
+    else
+        json_object_set_null_member(res, "previous_image");
+    json_object_set_string_member(res, "deployment", rd->deployment);
+    json_object_set_string_member(res, "kubectl", r->kube.cmd);
+    if (r->kube.ns)
+        json_object_set_string_member(res, "namespace", r->kube.ns);
+    json_object_set_string_member(res, "manifests", r->manifests);
+    json_object_set_string_member(res, "rendered", rd->path);
+
     /* apply */
     const char *apply_argv[] = {"apply", "-f", rd->path, NULL};
     g_autofree char *apply_out = NULL;
@@ -420,21 +438,6 @@ gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **erro
         }
     }
 
-    json_object_set_string_member(res, "image", t->image);
-    if (t->version)
-        json_object_set_string_member(res, "version", t->version);
-    if (t->commit)
-        json_object_set_string_member(res, "commit", t->commit);
-    if (previous)
-        json_object_set_string_member(res, "previous_image", previous);
-    else
-        json_object_set_null_member(res, "previous_image");
-    json_object_set_string_member(res, "deployment", rd->deployment);
-    json_object_set_string_member(res, "kubectl", r->kube.cmd);
-    if (r->kube.ns)
-        json_object_set_string_member(res, "namespace", r->kube.ns);
-    json_object_set_string_member(res, "manifests", r->manifests);
-    json_object_set_string_member(res, "rendered", rd->path);
     json_object_set_array_member(res, "objects", objects);
     if (url)
         json_object_set_string_member(res, "url", url);

@@ -379,13 +379,13 @@ gboolean dcn_stage_provision(DcnStageCtx *ctx, GError **error)
     if (ok) {
         g_autofree char *where = dcn_target_describe(&p.target);
         dcn_progress_event(&ctx->progress, "ready", "provider=%s target=%s changed=%s", def->provider, where,
-                           p.changed ? "true" : "false");
+                           p.changed && !ctx->dry_run ? "true" : "false");
         json_object_set_string_member(ctx->result, "provider", def->provider);
         if (strcmp(def->provider, "libvirt") == 0 || strcmp(def->provider, "kubevirt") == 0)
             json_object_set_string_member(ctx->result, "vm", def->vm_name);
         json_object_set_string_member(ctx->result, "address", where);
         json_object_set_object_member(ctx->result, "target", target_to_json(&p.target));
-        json_object_set_boolean_member(ctx->result, "changed", p.changed);
+        json_object_set_boolean_member(ctx->result, "changed", p.changed && !ctx->dry_run);
     } else {
         g_prefix_error(error, "%s: ", def->provider);
     }

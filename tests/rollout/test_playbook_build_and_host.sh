@@ -119,7 +119,7 @@ FAKE_KUBE_SERVICE_URL=http://127.0.0.1:9 LC_ALL=C.UTF-8 ansible-playbook -i "$DC
 [[ $rc != 0 ]] || fail "rollout.yml succeeded although verification cannot pass"
 grep -q "deploy failed: verify " "$T/failed-rollout.out" || { cat "$T/failed-rollout.out" >&2; fail "failed rollout: no deploy error in the job's message"; }
 calls_since "$n" | grep -q '"apply"' || fail "failed rollout: nothing applied"
-[[ $(calls_since "$n" | grep -c '"apply"') == 2 ]] || fail "failed rollout: expected the bad apply and the undo apply: $(calls_since "$n")"
+[[ $(calls_since "$n" | grep -c "\"apply\"") == 2 ]] || { calls_since "$n" >&2; sed -n "/TASK \\[dcn_builder : dcn-builder undo/,\$p" "$T/failed-rollout.out" >&2; fail "failed rollout: expected the bad apply and the undo apply"; }
 grep -q "TASK \[dcn_builder : dcn-builder undo\]" "$T/failed-rollout.out" || fail "failed rollout: undo did not run"
 grep -q -- "--image.*$PREV\|$PREV" "$T/.dcn-state/dcn-edge/deploy/rendered.yaml" || fail "failed rollout: the undo did not render the previous image $PREV"
 pass "failed rollout: deploy of $BAD failed verification; the playbook applied the previous image again and failed the job"
