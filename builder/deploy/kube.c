@@ -116,8 +116,7 @@ gboolean dcn_kube_run(DcnKube *k, DcnKubeKind kind, guint timeout_s, char **out,
     g_main_context_push_thread_default(mc);
     g_autoptr(GSubprocess) proc =
         g_subprocess_newv((const char *const *)a->pdata,
-                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE |
-                              G_SUBPROCESS_FLAGS_STDIN_INHERIT,
+                          G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE, /* stdin: /dev/null, never a prompt */
                           error);
     if (!proc) {
         g_main_context_pop_thread_default(mc);

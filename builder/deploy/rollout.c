@@ -323,7 +323,8 @@ static gboolean history_add(DcnRollout *r, const DcnRolloutTarget *t, GError **e
 
 static void print_dry_run(DcnRollout *r, const DcnRendered *rd)
 {
-    printf("# dcn-builder %s --dry-run: nothing was changed. It would run:\n", r->ctx->progress.stage);
+    printf("# dcn-builder %s --dry-run: nothing was changed. The commands (the read-only ones ran):\n",
+           r->ctx->progress.stage);
     guint n = json_array_get_length(r->kube.commands);
     for (guint i = 0; i < n; i++)
         printf("#   %s\n", json_array_get_string_element(r->kube.commands, i));
