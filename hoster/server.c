@@ -2,6 +2,7 @@
 
 #include "config.h"
 #include "content_root.h"
+#include "content_watch.h"
 #include "log.h"
 #include "worker.h"
 
@@ -51,6 +52,23 @@ bool server_is_ready(struct server *srv, const struct content_root *root)
     return ok;
 }
 
+static void on_content_change(void *arg)
+{
+    struct server *srv = arg;
+    atomic_store(&srv->cache_trusted, content_watch_complete(srv->watch));
+    atomic_fetch_add_explicit(&srv->cache_epoch, 1, memory_order_acq_rel);
+}
+
+/* (Re)starts the content watch for the current root. */
+static void server_watch_content(struct server *srv)
+{
+    if (!srv->cfg->cache_size)
+        return;
+    content_watch_free(srv->watch);
+    srv->watch = content_watch_new(srv->base, srv->root->real_path, srv->cfg->repo_path, on_content_change, srv);
+    on_content_change(srv);
+}
+
 /* Opens the root again; with force false only when it now resolves to a
  * different directory (a re-pointed symlink). */
 static void server_check_root(struct server *srv, bool force)
@@ -74,6 +92,7 @@ static void server_check_root(struct server *srv, bool force)
     log_info("content root %s -> %s (generation %llu)", srv->cfg->root, fresh->real_path,
              (unsigned long long)fresh->gen);
     content_root_unref(old);
+    server_watch_content(srv);
 }
 
 static void on_root_poll(evutil_socket_t fd, short what, void *arg)
@@ -299,6 +318,7 @@ int server_run(const struct hoster_config *cfg)
         event_add(srv->inotify_ev, NULL);
     }
     free(copy);
+    server_watch_content(srv);
     struct timeval poll = {ROOT_POLL_SECONDS, 0};
     srv->poll_ev = event_new(srv->base, -1, EV_PERSIST, on_root_poll, srv);
     event_add(srv->poll_ev, &poll);
@@ -337,6 +357,7 @@ out:
             event_free(events[i]);
     if (srv->inotify_fd >= 0)
         close(srv->inotify_fd);
+    content_watch_free(srv->watch);
     if (srv->base)
         event_base_free(srv->base);
     content_root_unref(srv->root);

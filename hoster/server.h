@@ -24,6 +24,9 @@ struct server {
     pthread_mutex_t root_lock;    /* guards root and the reference a worker takes on it */
     struct content_root *root;    /* current content root */
     _Atomic uint64_t root_gen;    /* root->gen, readable without the lock */
+    struct content_watch *watch;  /* inotify on the root's content-addressed files */
+    _Atomic uint64_t cache_epoch; /* bumped when a cached file may have changed: workers drop their caches */
+    atomic_bool cache_trusted;    /* the watch covers everything: cache hits need no stat */
     atomic_bool stopping;         /* SIGTERM seen: not ready (still serving during --shutdown-delay) */
     atomic_bool draining;         /* no new connections; connections close after their response */
     atomic_bool force_close;      /* drain timeout passed: workers drop all connections */

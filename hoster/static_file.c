@@ -342,8 +342,10 @@ void static_file_respond(struct request *r)
     if (cacheable) {
         struct file_cache_entry *e = file_cache_get(w->cache, r->path, r->path_len);
         if (e) {
-            /* one stat, no open/read/close: a replaced file is never served stale */
-            if (fstatat(r->root->fd, r->path, &st, AT_SYMLINK_NOFOLLOW) == 0 && file_cache_entry_fresh(e, &st)) {
+            /* The content watch drops caches when such files change; without
+             * it (inotify limits) one stat, still no open/read/close. */
+            if (atomic_load_explicit(&w->srv->cache_trusted, memory_order_relaxed) ||
+                (fstatat(r->root->fd, r->path, &st, AT_SYMLINK_NOFOLLOW) == 0 && file_cache_entry_fresh(e, &st))) {
                 metrics_add(&w->metrics.cache_hits, 1);
                 rep_from_entry(&rep, e);
                 send_representation(r, &rep);

@@ -42,6 +42,13 @@ void worker_tick(struct worker *w)
 
 void worker_refresh_root(struct worker *w)
 {
+    uint64_t epoch = atomic_load_explicit(&w->srv->cache_epoch, memory_order_acquire);
+    if (epoch != w->cache_epoch) {
+        /* before this request reads any file: entries made from now on are fresh */
+        w->cache_epoch = epoch;
+        if (w->cache)
+            file_cache_clear(w->cache);
+    }
     if (atomic_load_explicit(&w->srv->root_gen, memory_order_acquire) == w->root->gen)
         return;
     struct content_root *fresh = server_acquire_root(w->srv);

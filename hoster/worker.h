@@ -40,6 +40,7 @@ struct worker {
     bool force_close;              /* drain timeout: drop everything now */
     struct content_root *root;     /* the root this worker serves, referenced */
     struct file_cache *cache;      /* NULL when --cache-size 0 */
+    uint64_t cache_epoch;          /* srv->cache_epoch the cache was last valid for */
     struct access_log log;
     struct metrics metrics;
     const struct timeval *idle_tv, *head_tv, *send_tv; /* libevent common timeouts */
@@ -64,7 +65,8 @@ void worker_notify(struct worker *w);
 
 /* Refreshes w->now and the Date line; cheap when the second is unchanged. */
 void worker_tick(struct worker *w);
-/* Makes w->root the server's current root if a swap happened. */
+/* Makes w->root the server's current root if a swap happened, and drops
+ * the cache when the content watch saw cached files change. */
 void worker_refresh_root(struct worker *w);
 
 char *worker_inbuf_get(struct worker *w);

@@ -1,0 +1,24 @@
+/* content_watch: notices when content-addressed files (under <repo>/objects,
+ * deltas, delta-indexes) are deleted, replaced or rewritten in place, so the
+ * workers' caches can trust their entries without a stat per hit. Runs on
+ * the main thread with inotify; each batch of changes calls on_change once.
+ * New files do not count: a name that did not exist cannot be cached.
+ * When the tree cannot be watched completely (inotify limits, a lost event
+ * queue) the watch says so and the caches go back to a stat per hit. */
+#ifndef DCN_CONTENT_WATCH_H
+#define DCN_CONTENT_WATCH_H
+
+#include <stdbool.h>
+
+struct event_base;
+struct content_watch;
+
+/* Watches <root_path>/<repo_path> (repo_path "" = the root is the repo). */
+struct content_watch *content_watch_new(struct event_base *base, const char *root_path, const char *repo_path,
+                                        void (*on_change)(void *arg), void *arg);
+void content_watch_free(struct content_watch *cw);
+
+/* False once any directory that matters could not be watched. */
+bool content_watch_complete(const struct content_watch *cw);
+
+#endif
