@@ -73,7 +73,7 @@ size_t respond_head_begin(const struct request *r, int status, char *out)
     return len;
 }
 
-static void fill_response_info(const struct request *r, int status, uint64_t body_len, struct response_info *ri)
+void respond_info(const struct request *r, int status, uint64_t body_len, struct response_info *ri)
 {
     memset(ri, 0, sizeof *ri);
     ri->status = status;
@@ -94,7 +94,7 @@ void respond_send(const struct request *r, int status, const char *head, size_t 
 {
     struct iovec iov[2] = {{(void *)head, head_len}, {(void *)body, body_len}};
     struct response_info ri;
-    fill_response_info(r, status, body_len, &ri);
+    respond_info(r, status, body_len, &ri);
     conn_send_iov(r->conn, iov, body_len ? 2 : 1, &ri);
 }
 

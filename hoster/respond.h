@@ -49,6 +49,10 @@ void respond_memory(const struct request *r, int status, const char *content_typ
 void respond_send(const struct request *r, int status, const char *head, size_t head_len,
                   const void *body, size_t body_len);
 
+/* What the access log and metrics record about r's response. */
+struct response_info;
+void respond_info(const struct request *r, int status, uint64_t body_len, struct response_info *ri);
+
 /* Decimal digits of v into out (at least 21 bytes, no NUL); returns count. */
 size_t respond_u64(char *out, uint64_t v);
 

@@ -213,12 +213,8 @@ static void send_ranges(struct request *r, struct representation *rep, const str
         evbuffer_file_segment_free(seg); /* the buffer holds its own references */
     if (rc)
         r->conn->broken = true;
-    struct response_info ri = {
-        .status = 206, .body_len = body_len, .start_ns = r->start_ns,
-        .method = r->head->method, .method_len = r->head->method_len,
-        .target = r->head->target, .target_len = r->head->target_len,
-        .ua = r->info.user_agent, .ua_len = r->info.user_agent_len,
-    };
+    struct response_info ri;
+    respond_info(r, 206, body_len, &ri);
     conn_queued(r->conn, evbuffer_get_length(out) - before, &ri);
 }
 
@@ -233,12 +229,8 @@ static void send_full(struct request *r, struct representation *rep)
             {(void *)rep->head_tail, rep->head_tail_len},
             {(void *)rep->mem, r->head_only ? 0 : rep->size},
         };
-        struct response_info ri = {
-            .status = 200, .body_len = r->head_only ? 0 : rep->size, .start_ns = r->start_ns,
-            .method = r->head->method, .method_len = r->head->method_len,
-            .target = r->head->target, .target_len = r->head->target_len,
-            .ua = r->info.user_agent, .ua_len = r->info.user_agent_len,
-        };
+        struct response_info ri;
+        respond_info(r, 200, r->head_only ? 0 : rep->size, &ri);
         close_body(rep);
         conn_send_iov(r->conn, iov, iov[2].iov_len ? 3 : 2, &ri);
         return;
@@ -257,12 +249,8 @@ static void send_full(struct request *r, struct representation *rep)
     }
     if (rc)
         r->conn->broken = true;
-    struct response_info ri = {
-        .status = 200, .body_len = rep->size, .start_ns = r->start_ns,
-        .method = r->head->method, .method_len = r->head->method_len,
-        .target = r->head->target, .target_len = r->head->target_len,
-        .ua = r->info.user_agent, .ua_len = r->info.user_agent_len,
-    };
+    struct response_info ri;
+    respond_info(r, 200, rep->size, &ri);
     conn_queued(r->conn, evbuffer_get_length(out) - before, &ri);
 }
 
