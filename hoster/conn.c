@@ -89,13 +89,12 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
     conn_on_read(fd, EV_READ, c);
 }
 
-static void log_response(struct conn *c, const struct access_log_entry *e, uint64_t start_ns)
+static void log_response(struct conn *c, const struct access_log_entry *e)
 {
     struct worker *w = c->w;
     metrics_record_request(&w->metrics, e->status, e->bytes, e->duration_us);
     if (w->srv->cfg->access_log)
         access_log_append(&w->log, &w->now, e);
-    (void)start_ns;
 }
 
 /* Logs every pending response whose bytes have all been written; on close
@@ -120,7 +119,7 @@ static void conn_complete_pending(struct conn *c, bool final)
             .bytes = body_sent,
             .duration_us = (now - p->start_ns) / 1000,
         };
-        log_response(c, &e, p->start_ns);
+        log_response(c, &e);
         c->pending = p->next;
         free(p);
     }
@@ -153,7 +152,7 @@ static void conn_account(struct conn *c, uint64_t bytes, const struct response_i
             .bytes = ri->body_len,
             .duration_us = (conn_now_ns() - ri->start_ns) / 1000,
         };
-        log_response(c, &e, ri->start_ns);
+        log_response(c, &e);
         return;
     }
     struct pending_log *p = malloc(sizeof *p + request_len + ua_len);
