@@ -25,13 +25,21 @@ TOP = os.path.dirname(HERE)
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 NCPU = os.cpu_count() or 1
 
-FAILURES = []
+FAILURES = []  # (server, workload, message)
 NOTES = []
+SERVER_NAMES = ("dcn-hoster", "nginx", "lighttpd", "h2o")
+CURRENT = {"workload": "setup"}
 
 
 def fail(msg):
-    FAILURES.append(msg)
+    """Records a failed correctness check. Messages start with the server's name."""
+    server = msg.split(":", 1)[0]
+    FAILURES.append((server if server in SERVER_NAMES else None, CURRENT["workload"], msg))
     print(f"bench: CHECK FAILED: {msg}", file=sys.stderr, flush=True)
+
+
+def failed(server, workload):
+    return any(s == server and w == workload for s, w, _ in FAILURES)
 
 
 def info(msg):
@@ -212,13 +220,14 @@ class DcnHoster(Server):
     name = "dcn-hoster"
     flush_wait = 0.25  # per-worker log buffers, flushed every 100 ms
 
-    def __init__(self, port, root, out, binary):
+    def __init__(self, port, root, out, binary, extra=()):
         super().__init__(port, root, out)
         self.binary = binary
+        self.extra = list(extra)
 
     def command(self):
         return [self.binary, "--root", self.root, "--listen", f"127.0.0.1:{self.port}",
-                "--threads", str(NCPU), "--access-log", "on"]
+                "--threads", str(NCPU), "--access-log", "on", *self.extra]
 
     def write_config(self):
         self.config_text = ("# command line (access log: stdout redirected to a file)\n"
@@ -451,7 +460,8 @@ def table(title, servers, rows, note=None):
     lines.append("|" + "---|" * len(head))
     for label, better, kind, vals in rows:
         cells = [label + {"higher": " (↑)", "lower": " (↓)"}.get(better, "")]
-        cells += [fmt(vals.get(n), kind) for n in names]
+        cells += [fmt(vals.get(n), kind) + (" ✗" if failed(n, CURRENT["workload"]) and n in vals else "")
+                  for n in names]
         if has_dcn:
             d = vals.get("dcn-hoster")
             for p in peers:
@@ -487,7 +497,8 @@ class Bench:
                 p, s = line.split()
                 self.small[p] = int(s)
         self.dur = args.duration or (2 if self.quick else 8)
-        self.warm = 1 if self.quick else 2
+        self.warm = 0 if self.quick else 2  # seconds of warm-up load before workload 1
+        self.dur_large = args.duration or (1 if self.quick else 8)
         self.servers = []
         self.sections = []
         self.cleanup = []
@@ -575,7 +586,7 @@ class Bench:
     def start_servers(self, binary):
         os.makedirs(self.run_dir, exist_ok=True)
         port = self.args.port
-        classes = {"dcn-hoster": lambda p: DcnHoster(p, self.root, self.run_dir, binary),
+        classes = {"dcn-hoster": lambda p: DcnHoster(p, self.root, self.run_dir, binary, self.args.dcn_args.split()),
                    "nginx": lambda p: Nginx(p, self.root, self.run_dir),
                    "lighttpd": lambda p: Lighttpd(p, self.root, self.run_dir),
                    "h2o": lambda p: H2o(p, self.root, self.run_dir)}
@@ -669,7 +680,8 @@ class Bench:
         res = {}
         for srv in self.servers:
             info(f"small objects: {srv.name} (warm-up {self.warm}s)")
-            self.wrk(srv, "small-objects.lua", [self.small_list, 1], 64, self.warm)
+            if self.warm:
+                self.wrk(srv, "small-objects.lua", [self.small_list, 1], 64, self.warm)
             for conns in conns_list:
                 self.flush_logs(srv)
                 off = srv.log_size()
@@ -746,7 +758,7 @@ class Bench:
                 info(f"large file: {srv.name}: {label}")
                 self.flush_logs(srv)
                 off = srv.log_size()
-                r = self.wrk(srv, "large-file.lua", [path, size, rb, 1], conns, self.dur)
+                r = self.wrk(srv, "large-file.lua", [path, size, rb, 1], conns, self.dur_large)
                 self.flush_logs(srv)
                 if r is None:
                     continue
@@ -770,7 +782,7 @@ class Bench:
             ]
         self.sections.append(table(
             "2. Large files", self.servers, rows,
-            f"wrk -t{NCPU} -c{conns} -d{self.dur}s -s bench/large-file.lua. GB = 10⁹ bytes received by wrk "
+            f"wrk -t{NCPU} -c{conns} -d{self.dur_large}s -s bench/large-file.lua. GB = 10⁹ bytes received by wrk "
             "(headers included) per second. Every logged response was checked: status and body bytes "
             "(4 MiB for each Range)."))
 
@@ -794,9 +806,11 @@ class Bench:
     def client_base(self):
         """Where client repositories go: a tmpfs when there is one (the clients' own
         file-system work is not what we measure), else bench/out."""
+        if self.cleanup:
+            return self.cleanup[0]
         if self.args.client_dir:
             base = self.args.client_dir
-        elif os.path.isdir("/dev/shm") and shutil.disk_usage("/dev/shm").free > 4 * self.meta["object_bytes"] + (1 << 30):
+        elif os.path.isdir("/dev/shm") and shutil.disk_usage("/dev/shm").free > 4 * self.meta["tree_bytes"] + (1 << 30):
             base = f"/dev/shm/dcn-bench-{os.getpid()}"
         else:
             base = os.path.join(self.run_dir, "clients")
@@ -941,7 +955,12 @@ class Bench:
             sh(["ostree", f"--repo={dest}", "config", "set", "core.fsync", "false"])
 
     def upgrades(self):
-        template = self.bare_user_template()
+        # the clients' own file-system work (O_TMPFILE + linkat per object) costs
+        # seconds on this ext4 and varies from run to run: clients go to the tmpfs
+        base = self.client_base()
+        template = os.path.join(base, "client-v1")
+        if not os.path.exists(template):
+            sh(["cp", "-a", self.bare_user_template(), template])
         ref = self.meta["ref"]
         res = {}
         modes = [("static delta (metadata-only first)", [["pull", "--commit-metadata-only", "bench", ref],
@@ -950,7 +969,7 @@ class Bench:
         for srv in self.servers:
             for label, steps in modes:
                 info(f"upgrade v1->v2: {srv.name}: {label}")
-                d = os.path.join(self.run_dir, "upgrade-client")
+                d = os.path.join(base, "upgrade-client")
                 self.client_copy(template, d, srv)
                 self.flush_logs(srv)
                 off = srv.log_size()
@@ -982,7 +1001,7 @@ class Bench:
                         fail(f"{srv.name}: upgrade ({label}): unexpected responses, e.g. {bad[0]}")
                 res[(srv.name, label)] = row
                 info(f"  {t:.1f}s, {row['req']} requests, {row['bytes'] / 1e6:.1f} MB")
-            shutil.rmtree(os.path.join(self.run_dir, "upgrade-client"))
+            shutil.rmtree(os.path.join(base, "upgrade-client"))
         rows = []
         for label, _ in modes:
             def col(k, label=label):
@@ -1087,7 +1106,7 @@ class Bench:
         cpu, mem = self.machine()
         m = self.meta
         lines = [f"## dcn-hoster benchmark ({self.mode} mode)", "",
-                 f"- command: `bench/run{' --quick' if self.quick else ''}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+                 f"- command: `{' '.join(['bench/run'] + self.user_args())}`, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
                  f"- machine: {NCPU} cores, {cpu}, {mem:.0f} GiB RAM, kernel {platform.release()}, "
                  f"{platform.freedesktop_os_release().get('PRETTY_NAME', '?') if hasattr(platform, 'freedesktop_os_release') else '?'}",
                  f"- load generator: {self.wrk_version} on the same cores as the server (loopback 127.0.0.1); "
@@ -1099,6 +1118,19 @@ class Bench:
                  f"deltas v1→v2 and scratch, summary -u",
                  "- ratios: dcn-hoster ÷ peer; (↑) higher is better, (↓) lower is better", ""]
         return "\n".join(lines)
+
+    @staticmethod
+    def user_args():
+        """bench/run's own arguments (without the --binary/--output it adds)."""
+        out, skip = [], False
+        for a in sys.argv[1:]:
+            if skip:
+                skip = False
+            elif a in ("--binary", "--output"):
+                skip = True
+            elif not a.startswith(("--binary=", "--output=")):
+                out.append(a)
+        return out
 
     def configs(self):
         out = ["### Server configurations", ""]
@@ -1118,6 +1150,7 @@ def main():
     ap.add_argument("--idle", type=int, default=0, help="idle connections (default 10000, quick 2000)")
     ap.add_argument("--output", help="also write the report here")
     ap.add_argument("--client-dir", help="where client repositories go (default: a tmpfs under /dev/shm)")
+    ap.add_argument("--dcn-args", default="", help="extra dcn-hoster flags, e.g. '--cache-size 256m'")
     ap.add_argument("--perf", action="store_true",
                     help="also perf-record dcn-hoster under the small-object load (bench/out/perf-dcn-hoster.txt)")
     ap.add_argument("--fsync", action="store_true", help="leave fsync on in the archive pull clients")
@@ -1136,10 +1169,12 @@ def main():
     try:
         b.warm_page_cache()
         b.start_servers(args.binary)
+        CURRENT["workload"] = "pre-check"
         b.precheck()
         steps = [("1", b.small_objects), ("2", b.large_files), ("3", b.pulls), ("4", b.upgrades), ("5", b.idle)]
         for k, fn in steps:
             if k in args.workloads:
+                CURRENT["workload"] = k
                 ts = time.monotonic()
                 fn()
                 b.times.append((k, time.monotonic() - ts))
@@ -1153,7 +1188,8 @@ def main():
     report.append("### Correctness")
     report.append("")
     if FAILURES:
-        report += [f"- FAILED: {f}" for f in FAILURES]
+        report += [f"- FAILED (workload {w}): {m}" for _, w, m in FAILURES]
+        report.append("- figures marked ✗ come from a run that failed a check")
     else:
         report.append("- every check passed (statuses, Content-Length and bodies in the pre-check, per-response "
                       "status and byte counts in the access logs, pulled objects, ostree fsck, upgrade end commit)")
@@ -1164,9 +1200,16 @@ def main():
     text = "\n".join(report) + "\n"
     print(text)
     if args.output:
+        partial = (set(args.servers) != set(SERVER_NAMES) or args.workloads != {"1", "2", "3", "4", "5"}
+                   or args.dcn_args or args.h2c or args.duration or args.perf)
+        if partial:  # keep the last complete report where it is
+            root, ext = os.path.splitext(args.output)
+            args.output = root + "-partial" + ext
         with open(args.output, "w") as f:
             f.write(text)
-    return 1 if FAILURES else 0
+    # dcn-hoster's failures (and the bench's own) fail the run; a peer's are reported
+    fatal = [m for s, _, m in FAILURES if s in (None, "dcn-hoster")]
+    return 1 if fatal else 0
 
 
 if __name__ == "__main__":

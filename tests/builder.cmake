@@ -33,7 +33,7 @@ file(GLOB DCN_BUILDER_INTEGRATION CONFIGURE_DEPENDS ${DCN_BUILDER_TESTS}/test_*.
 foreach(script ${DCN_BUILDER_INTEGRATION})
   get_filename_component(tname ${script} NAME_WE)
   string(REGEX REPLACE "^test_" "" tname ${tname})
-  set(env "DCN_BUILDER=$<TARGET_FILE:dcn-builder>;DCN_SOURCE_DIR=${DCN_SOURCE_ROOT};ASAN_OPTIONS=detect_leaks=0")
+  set(env "DCN_BUILDER=$<TARGET_FILE:dcn-builder>;DCN_SOURCE_DIR=${DCN_SOURCE_ROOT};DCN_BUILD_DIR=${CMAKE_BINARY_DIR};ASAN_OPTIONS=detect_leaks=0")
   if(TARGET dcn-hoster)
     list(APPEND env "DCN_HOSTER=$<TARGET_FILE:dcn-hoster>")
   endif()
@@ -42,6 +42,11 @@ foreach(script ${DCN_BUILDER_INTEGRATION})
   set_tests_properties(builder_${tname} PROPERTIES ENVIRONMENT "${env}" TIMEOUT 600 LABELS "integration;builder"
                        SKIP_RETURN_CODE 77)
 endforeach()
+# The real VM (test_libvirt_real_vm.sh): installs scripts/deps/vm.txt, builds
+# the guest image once into ${CMAKE_BINARY_DIR}/vm-cache (about 2 min), boots
+# it under software emulation (about 3 min with a cached image). Alone: one
+# VM at a time on 2 cores, and other tests would slow it past its timeouts.
+set_tests_properties(builder_libvirt_real_vm PROPERTIES TIMEOUT 1200 RUN_SERIAL TRUE LABELS "integration;builder;vm")
 
 # Rollout (tests/rollout/): deploy/undo against a fake kubectl, the manifests'
 # structural check, the drain behind a load-balancing proxy, the playbooks.

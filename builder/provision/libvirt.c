@@ -36,6 +36,13 @@ static GPtrArray *virsh(const char *uri, ...)
     return a;
 }
 
+/* A local system URI (qemu:///system, qemu+unix:///system?...): its QEMU runs
+ * as libvirt's user unless the domain says otherwise. */
+static gboolean dcn_libvirt_system_uri(const char *uri)
+{
+    return uri && (g_str_has_prefix(uri, "qemu:///system") || g_str_has_prefix(uri, "qemu+unix:///system"));
+}
+
 char *dcn_libvirt_render(const DcnDefinition *def, const char *disk, const char *seed, const char *console,
                          guint ssh_port, GError **error)
 {
@@ -60,6 +67,19 @@ char *dcn_libvirt_render(const DcnDefinition *def, const char *disk, const char 
     dcn_template_setf(v, "MEMORY_MIB", "%u", def->vm_memory_mib);
     dcn_template_setf(v, "CPUS", "%u", def->vm_cpus);
     dcn_template_setf(v, "SSH_PORT", "%u", ssh_port);
+    /* qemu:///system runs QEMU as its own user (libvirt-qemu), which can
+     * neither traverse the private state directory (0700) nor read the
+     * key-protected files in it; libvirt's relabelling would chown the disk
+     * but not open the directories. Run this domain's QEMU as the user
+     * running dcn-builder instead: it owns every file the VM uses. */
+    if (dcn_libvirt_system_uri(def->libvirt_uri))
+        dcn_template_setf(v, "SECLABEL",
+                          "<seclabel type='static' model='dac' relabel='no'>\n"
+                          "  <label>+%u:+%u</label>\n"
+                          "</seclabel>",
+                          (unsigned)geteuid(), (unsigned)getegid());
+    else
+        dcn_template_set(v, "SECLABEL", NULL);
     if (strcmp(def->libvirt_network, "user") == 0) {
         dcn_template_set(v, "NETWORK_INTERFACE", NULL);
         /* addr=0x10: the default slot would clash with the disks' */
