@@ -1,5 +1,7 @@
 #include "access_log.h"
 
+#include "fmt.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -58,7 +60,7 @@ void access_log_flush(struct access_log *log)
 
 void access_log_append(struct access_log *log, const struct timeval *now, const struct access_log_entry *e)
 {
-    /* timestamp and peer 128, numbers 80 */
+    /* timestamp 40, peer 64, numbers and field names 100 */
     if (log->len + e->request_part_len + e->ua_part_len + 256 > sizeof log->buf)
         access_log_flush(log);
     if (now->tv_sec != log->ts_sec) {
@@ -70,18 +72,31 @@ void access_log_append(struct access_log *log, const struct timeval *now, const 
         log->ts_sec = now->tv_sec;
     }
     char *p = log->buf + log->len;
-    size_t room = sizeof log->buf - log->len;
-    int n = snprintf(p, room, "%s.%03ldZ peer=%s ", log->ts_prefix, (long)(now->tv_usec / 1000), e->peer);
-    if (n < 0 || (size_t)n + e->request_part_len + e->ua_part_len + 80 > room)
-        return;
-    size_t len = (size_t)n;
+    size_t len = strlen(log->ts_prefix);
+    memcpy(p, log->ts_prefix, len);
+    long ms = (long)(now->tv_usec / 1000);
+    p[len++] = '.';
+    p[len++] = (char)('0' + ms / 100);
+    p[len++] = (char)('0' + ms / 10 % 10);
+    p[len++] = (char)('0' + ms % 10);
+    memcpy(p + len, "Z peer=", 7);
+    len += 7;
+    size_t peer_len = strnlen(e->peer, 64);
+    memcpy(p + len, e->peer, peer_len);
+    len += peer_len;
+    p[len++] = ' ';
     memcpy(p + len, e->request_part, e->request_part_len);
     len += e->request_part_len;
-    n = snprintf(p + len, room - len, " status=%d bytes=%llu dur_us=%llu ", e->status,
-                 (unsigned long long)e->bytes, (unsigned long long)e->duration_us);
-    if (n < 0)
-        return;
-    len += (size_t)n;
+    memcpy(p + len, " status=", 8);
+    len += 8;
+    len += fmt_u64(p + len, (uint64_t)(e->status < 0 ? 0 : e->status));
+    memcpy(p + len, " bytes=", 7);
+    len += 7;
+    len += fmt_u64(p + len, e->bytes);
+    memcpy(p + len, " dur_us=", 8);
+    len += 8;
+    len += fmt_u64(p + len, e->duration_us);
+    p[len++] = ' ';
     memcpy(p + len, e->ua_part, e->ua_part_len);
     len += e->ua_part_len;
     p[len++] = '\n';

@@ -21,6 +21,11 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Bytes one connection may write per event-loop turn: a sendfile of a large
+ * body would otherwise fill a multi-megabyte socket buffer while the other
+ * connections wait (nginx's sendfile_max_chunk does the same). The socket
+ * stays writable, so the loop comes back to it at once. */
+#define FLUSH_BYTES_MAX (2u << 20)
 #define LINGER_SECONDS 2 /* after a final response, how long unread input is drained before close */
 
 /* A response queued but not yet fully written; logged when it is. */
@@ -186,12 +191,14 @@ struct evbuffer *conn_output(struct conn *c)
 
 static bool conn_has_output(const struct conn *c) { return c->out && evbuffer_get_length(c->out) > 0; }
 
-/* Writes what the output buffer holds until the socket would block.
+/* Writes what the output buffer holds until the socket would block or
+ * FLUSH_BYTES_MAX went out.
  * Returns -1 when the connection broke. */
 static int conn_flush(struct conn *c)
 {
-    while (conn_has_output(c)) {
-        int n = evbuffer_write(c->out, c->fd);
+    size_t budget = FLUSH_BYTES_MAX;
+    while (conn_has_output(c) && budget > 0) {
+        int n = evbuffer_write_atmost(c->out, c->fd, (ev_ssize_t)budget);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
                 break;
@@ -200,6 +207,7 @@ static int conn_flush(struct conn *c)
         if (n == 0)
             break;
         c->bytes_sent += (uint64_t)n;
+        budget -= (size_t)n < budget ? (size_t)n : budget;
     }
     conn_complete_pending(c, false);
     return 0;

@@ -29,7 +29,7 @@ struct file_cache *file_cache_new(size_t max_bytes)
     if (!fc)
         return NULL;
     size_t n = 1024;
-    while (n < max_bytes / 2048 && n < (1u << 22))
+    while (n < max_bytes / 1024 && n < (1u << 22)) /* ostree metadata averages 1-2 KB */
         n <<= 1;
     fc->buckets = calloc(n, sizeof *fc->buckets);
     if (!fc->buckets) {
@@ -79,10 +79,7 @@ struct file_cache_entry *file_cache_get(struct file_cache *fc, const char *path,
     uint64_t h = path_hash(path, path_len);
     for (struct file_cache_entry *e = fc->buckets[h & fc->mask]; e; e = e->hash_next) {
         if (e->hash == h && e->path_len == path_len && !memcmp(e->path, path, path_len)) {
-            if (fc->lru_head != e) {
-                lru_unlink(fc, e);
-                lru_push_front(fc, e);
-            }
+            e->referenced = true; /* second chance at eviction: no relinking on the hot path */
             return e;
         }
     }
@@ -116,8 +113,17 @@ struct file_cache_entry *file_cache_put(struct file_cache *fc, const char *path,
     struct file_cache_entry *old = file_cache_get(fc, path, path_len);
     if (old)
         file_cache_remove(fc, old);
-    while (fc->used_bytes + cost > fc->max_bytes && fc->lru_tail)
-        file_cache_remove(fc, fc->lru_tail);
+    while (fc->used_bytes + cost > fc->max_bytes && fc->lru_tail) {
+        struct file_cache_entry *victim = fc->lru_tail;
+        if (victim->referenced) {
+            /* used since it last came round: keep it, at the front */
+            victim->referenced = false;
+            lru_unlink(fc, victim);
+            lru_push_front(fc, victim);
+            continue;
+        }
+        file_cache_remove(fc, victim);
+    }
     struct file_cache_entry *e = malloc(cost);
     if (!e)
         return NULL;

@@ -1,4 +1,4 @@
-/* file_cache: a worker's bounded LRU cache of small content-addressed files
+/* file_cache: a worker's bounded cache of small content-addressed files
  * (ostree objects, delta superblocks, delta indexes): their bytes and the
  * constant part of their 200 response head. Single-threaded by design: each
  * worker has its own, so lookups take no lock. Entries record the file's
@@ -7,6 +7,7 @@
 #ifndef DCN_FILE_CACHE_H
 #define DCN_FILE_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -15,7 +16,8 @@ struct file_cache;
 
 struct file_cache_entry {
     struct file_cache_entry *hash_next;
-    struct file_cache_entry *lru_prev, *lru_next; /* most recent first */
+    struct file_cache_entry *lru_prev, *lru_next; /* insertion order, newest first (CLOCK) */
+    bool referenced;        /* hit since the eviction hand last passed: spared once */
     uint64_t hash;
     size_t cost;            /* bytes charged against the cache's budget */
     dev_t dev;
@@ -36,12 +38,13 @@ struct file_cache_entry {
 struct file_cache *file_cache_new(size_t max_bytes);
 void file_cache_free(struct file_cache *fc);
 
-/* Looks path up and marks it most recently used. */
+/* Looks path up and marks it referenced. */
 struct file_cache_entry *file_cache_get(struct file_cache *fc, const char *path, size_t path_len);
 
 /* Allocates an entry for path with room for head_cap + body_len bytes
- * (e->head_tail and e->body point there), evicting least recently used
- * entries; replaces an entry of the same path. Returns NULL when it does not
+ * (e->head_tail and e->body point there), replacing an entry of the same
+ * path and evicting entries not referenced since the eviction hand last
+ * passed them (CLOCK, an LRU approximation). Returns NULL when it does not
  * fit in the budget at all. */
 struct file_cache_entry *file_cache_put(struct file_cache *fc, const char *path, size_t path_len,
                                         size_t head_cap, size_t body_len);

@@ -2,6 +2,7 @@
 
 #include "config.h"
 #include "conn.h"
+#include "fmt.h"
 #include "content_root.h"
 #include "kickstart.h"
 #include "ops.h"
@@ -40,19 +41,6 @@ static const char *status_line(int status)
         if (status_texts[i].status == status)
             return status_texts[i].line;
     return "HTTP/1.1 500 Internal Server Error\r\n";
-}
-
-size_t respond_u64(char *out, uint64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
 }
 
 size_t respond_head_begin(const struct request *r, int status, char *out)
@@ -113,7 +101,7 @@ void respond_memory(const struct request *r, int status, const char *content_typ
     if (status != 304) {
         memcpy(h + len, "Content-Length: ", 16);
         len += 16;
-        len += respond_u64(h + len, body_len);
+        len += fmt_u64(h + len, body_len);
         memcpy(h + len, "\r\n", 2);
         len += 2;
     }

@@ -53,7 +53,4 @@ void respond_send(const struct request *r, int status, const char *head, size_t 
 struct response_info;
 void respond_info(const struct request *r, int status, uint64_t body_len, struct response_info *ri);
 
-/* Decimal digits of v into out (at least 21 bytes, no NUL); returns count. */
-size_t respond_u64(char *out, uint64_t v);
-
 #endif

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "definition.h"
@@ -304,6 +305,11 @@ static void test_libvirt_domain(void **state)
     X("/domain/devices/disk/source@file#2", "/s/seed & co.iso");
     X("/domain/qemu:commandline/qemu:arg@value", "-netdev");
     assert_non_null(strstr(xml, "<qemu:arg value='user,id=n0,hostfwd=tcp:127.0.0.1:40022-:22'/>"));
+    /* qemu:///system: QEMU runs as the user running dcn-builder (it owns the state directory) */
+    X("/domain/seclabel@model", "dac");
+    X("/domain/seclabel@relabel", "no");
+    g_autofree char *label = g_strdup_printf("+%u:+%u", (unsigned)geteuid(), (unsigned)getegid());
+    X("/domain/seclabel/label", label);
 #undef X
     assert_null(strstr(xml, "<interface"));
     g_string_free(w.path, TRUE);
@@ -317,6 +323,12 @@ static void test_libvirt_domain(void **state)
     assert_null(strstr(xml2, "qemu:commandline>"));
     assert_null(strstr(xml2, "<kernel>"));
     assert_non_null(strstr(xml2, "<domain type='kvm'"));
+
+    /* qemu:///session: QEMU already runs as the user; no seclabel */
+    g_autoptr(DcnDefinition) d3 = def_from("  image: /i.qcow2\nlibvirt:\n  uri: qemu:///session\n");
+    g_autofree char *xml3 = dcn_libvirt_render(d3, "/d", "/s", "/c", 22, &error);
+    assert_non_null(xml3);
+    assert_null(strstr(xml3, "<seclabel"));
 }
 
 /* ---- blueprint ---- */
