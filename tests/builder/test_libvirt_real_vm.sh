@@ -166,6 +166,13 @@ else
     for _ in $(seq 60); do virsh -q -c "$URI" version >/dev/null 2>&1 && break; sleep 0.5; done
     virsh -q -c "$URI" version >/dev/null 2>&1 || fail "libvirtd did not come up: $(tail -n5 "$T/libvirtd.log")"
 fi
+# domains an earlier run of this test left (killed before its cleanup ran)
+for d in $(virsh -q -c "$URI" list --all --name | grep '^dcn-realvm-[0-9]*$' || true); do
+    kill -0 "${d#dcn-realvm-}" 2>/dev/null && continue
+    echo "# removing domain $d left by an earlier run"
+    virsh -q -c "$URI" destroy "$d" >/dev/null 2>&1 || true
+    virsh -q -c "$URI" undefine "$d" >/dev/null || fail "could not undefine the stale domain $d"
+done
 ! virsh -q -c "$URI" domstate "$VM" >/dev/null 2>&1 || fail "a domain $VM exists already"
 
 # ---- provision, install, teardown ------------------------------------------
