@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #define HOSTER_MAX_LISTEN 16
 
@@ -36,6 +37,13 @@ struct hoster_config {
     bool access_log;
     bool list_dirs;
 };
+
+/* A duration setting as libevent wants it. */
+static inline struct timeval hoster_seconds_tv(double s)
+{
+    struct timeval tv = {(time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6)};
+    return tv;
+}
 
 /* Fills cfg from the environment and argv. Returns 0 to run, 1 when --help
  * was printed, -1 on a bad flag or value (already reported on stderr). */

@@ -327,6 +327,20 @@ static void conn_update_events(struct conn *c)
     event_add(&c->rev, c->first_request ? w->head_tv : w->idle_tv);
 }
 
+/* The head timeout runs from the first byte of a request head. */
+static void conn_start_head_timer(struct conn *c)
+{
+    double timeout = c->w->srv->cfg->head_timeout;
+    double whole = (double)(long long)timeout;
+    clock_gettime(CLOCK_MONOTONIC, &c->head_deadline);
+    c->head_deadline.tv_sec += (time_t)whole;
+    c->head_deadline.tv_nsec += (long)((timeout - whole) * 1e9);
+    if (c->head_deadline.tv_nsec >= 1000000000L) {
+        c->head_deadline.tv_sec++;
+        c->head_deadline.tv_nsec -= 1000000000L;
+    }
+}
+
 /* Answers a request the parser rejected; the connection closes after it. */
 static void conn_reject(struct conn *c, int status)
 {
@@ -357,11 +371,8 @@ static void conn_process(struct conn *c)
         c->first_request = false;
         memmove(c->in, c->in + r, c->in_len - (size_t)r);
         c->in_len -= (size_t)r;
-        if (c->in_len > 0) {
-            /* a pipelined request: its head timeout starts now */
-            clock_gettime(CLOCK_MONOTONIC, &c->head_deadline);
-            c->head_deadline.tv_sec += (time_t)cfg->head_timeout;
-        }
+        if (c->in_len > 0)
+            conn_start_head_timer(c); /* a pipelined request: its head timeout starts now */
     }
 }
 
@@ -394,16 +405,8 @@ static void conn_read(struct conn *c)
             conn_close(c);
             return;
         }
-        if (c->in_len == 0) {
-            clock_gettime(CLOCK_MONOTONIC, &c->head_deadline);
-            double whole = (double)(long long)cfg->head_timeout;
-            c->head_deadline.tv_sec += (time_t)whole;
-            c->head_deadline.tv_nsec += (long)((cfg->head_timeout - whole) * 1e9);
-            if (c->head_deadline.tv_nsec >= 1000000000L) {
-                c->head_deadline.tv_sec++;
-                c->head_deadline.tv_nsec -= 1000000000L;
-            }
-        }
+        if (c->in_len == 0)
+            conn_start_head_timer(c);
         c->in_len += (size_t)n;
         if ((size_t)n < room)
             break; /* the socket is most likely empty: save a recv */

@@ -144,12 +144,6 @@ static void on_exit_check(evutil_socket_t fd, short what, void *arg)
         event_base_loopbreak(srv->base);
 }
 
-static struct timeval seconds_tv(double s)
-{
-    struct timeval tv = {(time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6)};
-    return tv;
-}
-
 static void start_drain(evutil_socket_t fd, short what, void *arg)
 {
     (void)fd;
@@ -158,7 +152,7 @@ static void start_drain(evutil_socket_t fd, short what, void *arg)
     log_info("draining: no new connections, up to %.1f s for responses in flight", srv->cfg->drain_timeout);
     atomic_store(&srv->draining, true);
     notify_workers(srv);
-    struct timeval tv = seconds_tv(srv->cfg->drain_timeout);
+    struct timeval tv = hoster_seconds_tv(srv->cfg->drain_timeout);
     srv->drain_timer = evtimer_new(srv->base, on_drain_timeout, srv);
     evtimer_add(srv->drain_timer, &tv);
     struct timeval poll = {0, 20000};
@@ -181,7 +175,7 @@ static void on_sigterm(evutil_socket_t sig, short what, void *arg)
     if (srv->cfg->shutdown_delay > 0) {
         log_info("signal %d: reporting not ready, serving on for %.1f s before draining", (int)sig,
                  srv->cfg->shutdown_delay);
-        struct timeval tv = seconds_tv(srv->cfg->shutdown_delay);
+        struct timeval tv = hoster_seconds_tv(srv->cfg->shutdown_delay);
         srv->delay_timer = evtimer_new(srv->base, start_drain, srv);
         evtimer_add(srv->delay_timer, &tv);
     } else {

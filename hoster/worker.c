@@ -22,12 +22,6 @@
 
 #define LOG_FLUSH_INTERVAL_US 100000
 
-static struct timeval seconds_tv(double s)
-{
-    struct timeval tv = {(time_t)s, (suseconds_t)((s - (double)(time_t)s) * 1e6)};
-    return tv;
-}
-
 void worker_tick(struct worker *w)
 {
     event_base_gettimeofday_cached(w->base, &w->now);
@@ -133,7 +127,6 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
     (void)l;
-    (void)arg;
     int err = EVUTIL_SOCKET_ERROR();
     if (err != EMFILE && err != ENFILE)
         return;
@@ -205,8 +198,8 @@ struct worker *worker_new(struct server *srv, unsigned id)
     w->base = event_base_new();
     if (!w->base)
         goto fail;
-    struct timeval idle = seconds_tv(cfg->idle_timeout), head = seconds_tv(cfg->head_timeout),
-                   send = seconds_tv(cfg->send_timeout);
+    struct timeval idle = hoster_seconds_tv(cfg->idle_timeout), head = hoster_seconds_tv(cfg->head_timeout),
+                   send = hoster_seconds_tv(cfg->send_timeout);
     w->idle_tv = event_base_init_common_timeout(w->base, &idle);
     w->head_tv = event_base_init_common_timeout(w->base, &head);
     w->send_tv = event_base_init_common_timeout(w->base, &send);
