@@ -51,7 +51,13 @@ GPtrArray *dcn_ssh_argv(const DcnTarget *t, const char *const *extra_before_host
 gboolean dcn_ssh_wait(DcnProvision *p, const DcnTarget *t, guint timeout_s, GError **error)
 {
     g_autofree char *where = dcn_target_describe(t);
-    g_autoptr(GPtrArray) argv = dcn_ssh_argv(t, NULL, "true");
+    /* Ready means first-boot setup is over, not just that sshd answered once:
+     * cloud-init restarts sshd (new host keys) after its first start, which
+     * would cut the next command's connection. */
+    g_autoptr(GPtrArray) argv = dcn_ssh_argv(
+        t, NULL,
+        "if [ -d /run/cloud-init ] && command -v cloud-init >/dev/null 2>&1; then "
+        "timeout 900 cloud-init status --wait >/dev/null 2>&1; fi; true");
     if (p->stage->dry_run) {
         g_autofree char *line = dcn_cmd_to_string((const char *const *)argv->pdata);
         dcn_plan(p->stage, "would wait up to %u s until SSH answers: %s", timeout_s, line);
