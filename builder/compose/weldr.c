@@ -177,7 +177,7 @@ typedef struct {
     char *fwd_dir;         /* <state_dir>/builder */
     char *tmp_dir;         /* a short directory for the socket when fwd_dir is too long, or NULL */
     GPid fwd_pid;
-    gboolean finishing;    /* cancelling after an interrupt: requests are not aborted by it */
+    gboolean finishing;    /* an interrupt does not abort the request in flight (cancel, start) */
 } Weldr;
 
 typedef struct {
@@ -639,8 +639,20 @@ static gboolean wait_finished(Weldr *w, const DcnDefinition *def, const char *id
     for (;;) {
         g_autofree char *st = NULL;
         gint64 size = 0;
-        if (!compose_status(w, id, &st, &size, error))
+        /* An interrupt anywhere in this loop, also during the status
+         * request, ends in the same place: the compose is cancelled, so no
+         * build runs on in the composer after we are gone. */
+        if (dcn_interrupted()) {
+            cancel_compose(w, id, "interrupted");
+            return dcn_interrupt_check(error), FALSE;
+        }
+        if (!compose_status(w, id, &st, &size, error)) {
+            if (dcn_interrupted()) {
+                g_clear_error(error);
+                continue;
+            }
             return FALSE;
+        }
         if (!st)
             return g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "compose %s: composer no longer knows it", id),
                    FALSE;
@@ -765,7 +777,14 @@ static gboolean weldr_compose(Weldr *w, const DcnDefinition *def, const char *bl
             return FALSE;
         g_autofree char *body = compose_request(def, parent, url);
         g_clear_object(&p);
-        if (!weldr_json(w, "POST", "/api/v1/compose", "application/json", body, WELDR_LONG_TIMEOUT_S, &p, error))
+        /* Not aborted by an interrupt: once the request is sent the composer
+         * may have started the compose, and only its reply says which one to
+         * cancel. The interrupt is acted on in wait_finished. */
+        w->finishing = TRUE;
+        gboolean started = weldr_json(w, "POST", "/api/v1/compose", "application/json", body, WELDR_LONG_TIMEOUT_S, &p,
+                                      error);
+        w->finishing = FALSE;
+        if (!started)
             return g_prefix_error(error, "starting the edge-commit compose: "), FALSE;
         id = g_strdup(json_object_get_string_member_with_default(root_obj(p), "build_id", NULL));
         if (!id || !g_uuid_string_is_valid(id))

@@ -399,6 +399,11 @@ DcnRendered *dcn_render(DcnKube *kube, const DcnRenderInput *in, GError **error)
     const char *argv[] = {"kustomize", in->out_dir, NULL};
     if (!dcn_kube_run(kube, DCN_KUBE_LOCAL, 120, &r->yaml, NULL, error, argv)) {
         g_prefix_error(error, "rendering %s: ", in->manifests);
+        /* the usual cause on Debian 12: its kubernetes-client is kubectl 1.20, kustomize v2.0.3 */
+        g_autofree char *msg = g_strconcat((*error)->message,
+                                           " (the manifests need kustomize >= 3: kubectl >= 1.21 or oc)", NULL);
+        g_free((*error)->message);
+        (*error)->message = g_steal_pointer(&msg);
         return NULL;
     }
     r->path = g_build_filename(in->out_dir, "rendered.yaml", NULL);

@@ -108,10 +108,13 @@ pass "teardown deletes VM, DataVolume, Secret, keys and manifests; idempotent"
 serve_root "$T/root"
 sed -i "s|^  poll_s: 1|  poll_s: 1\n  url: $URL/repo|" def.yaml
 standin_stop
-standin_start --hang
+# --reply-delay: the SIGTERM lands while the POST that started the compose
+# waits for its reply; the compose must still be cancelled, not leaked.
+standin_start --hang --reply-delay 5
+log_from=$(($(wc -l <"$WELDR_LOG") + 1))
 "$DCN_BUILDER" run -f def.yaml --version 2.0.0 >run1.out 2>run1.err &
 pid=$!
-for i in $(seq 1 300); do [[ $(standin_count compose_started) == 1 ]] && break; sleep 0.1; done
+for i in $(seq 1 600); do tail -n "+$log_from" "$WELDR_LOG" | grep -q '"compose_started"' && break; sleep 0.05; done
 [[ $(standin_count compose_started) == 1 ]] || { cat run1.err >&2; fail "run did not reach the compose"; }
 kill -TERM $pid
 rc=0; wait $pid || rc=$?

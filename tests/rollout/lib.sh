@@ -18,6 +18,16 @@ fake_kube() {
         echo "SKIP: no real kubectl with kustomize on PATH (rendering is kubectl's own code)"
         exit 77
     fi
+    # Debian 12's kubernetes-client is kubectl 1.20, whose built-in kustomize
+    # (v2.0.3) cannot load a directory under resources: nor read patches:, and
+    # which is outside the version skew of the clusters the manifests target
+    # (Kubernetes >= 1.25, OpenShift >= 4.11): it cannot stand in for theirs.
+    local why
+    if ! why=$("$REAL_KUBECTL" kustomize "$DCN_SOURCE_DIR/manifests/hoster/kubernetes" 2>&1 >/dev/null); then
+        echo "SKIP: $REAL_KUBECTL ($("$REAL_KUBECTL" version --client --short 2>/dev/null || echo '?')) cannot render" \
+             "the manifests: $why -- they need kustomize >= 3 (kubectl >= 1.21 or oc)"
+        exit 77
+    fi
     export FAKE_KUBE_REAL_KUBECTL=$REAL_KUBECTL
     mkdir -p "$T/fakebin"
     ln -sf "$ROLLOUT_DIR/fake-kubectl" "$T/fakebin/kubectl"

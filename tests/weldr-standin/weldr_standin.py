@@ -76,6 +76,8 @@ def parse_args():
     p.add_argument("--missing", action="append", default=[], help="package depsolve reports missing")
     p.add_argument("--fail", action="store_true", help="composes end FAILED")
     p.add_argument("--hang", action="store_true", help="composes stay RUNNING")
+    p.add_argument("--reply-delay", type=float, default=0.0,
+                   help="seconds between starting a compose and answering its POST (a client interrupted then must still cancel it)")
     return p.parse_args()
 
 
@@ -256,6 +258,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.st.composes[cid] = c
         self.st.log(compose_started=cid, ref=c["ref"], parent=resolved, url=url, size=req.get("size"))
         threading.Thread(target=build, args=(self.st, c), daemon=True).start()
+        time.sleep(self.st.args.reply_delay)
         self.send_json(200, {"build_id": cid, "status": True, "warnings": []})
 
     def known(self, cid):
