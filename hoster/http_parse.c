@@ -161,9 +161,11 @@ int http_parse_request(const char *buf, size_t len, struct http_request_head *re
             return HTTP_PARSE_INCOMPLETE;
         FAIL(HTTP_PERR_BAD_REQUEST);
     }
-    if (major != 1 || minor > 1)
+    if (major != 1)
         FAIL(HTTP_PERR_BAD_VERSION);
-    req->minor_version = minor;
+    /* A higher minor version is processed as the highest one we implement
+     * (RFC 9110 2.5): 1.1, and the response says HTTP/1.1. */
+    req->minor_version = minor > 1 ? 1 : minor;
 
     /* *( field-line CRLF ) CRLF */
     size_t n = 0;
@@ -246,6 +248,132 @@ static void connection_options(const char *v, size_t len, bool *close, bool *kee
     }
 }
 
+/* reg-name bytes other than '%' (RFC 3986 3.2.2): unreserved and sub-delims. */
+static const bool reg_name_byte[256] = {
+    ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true,
+    ['-'] = true, ['.'] = true, ['_'] = true, ['~'] = true,
+    ['!'] = true, ['$'] = true, ['&'] = true, ['\''] = true, ['('] = true, [')'] = true,
+    ['*'] = true, ['+'] = true, [','] = true, [';'] = true, ['='] = true,
+};
+
+static inline bool is_hex(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+bool http_host_valid(const char *host, size_t len)
+{
+    const unsigned char *h = (const unsigned char *)host;
+    size_t i = 0;
+    if (len > 0 && h[0] == '[') {
+        /* IP-literal: IPv6address (hex, ':', '.' for an embedded IPv4) or
+         * IPvFuture ("v" hex "." then unreserved / sub-delims / ':'). The
+         * address itself is not checked further: what matters here is that
+         * no delimiter (/ ? # @ [ ] SP) can hide inside. */
+        const bool future = len > 1 && (h[1] | 0x20) == 'v';
+        for (i = 1; i < len && h[i] != ']'; i++) {
+            if (future ? !(reg_name_byte[h[i]] || h[i] == ':')
+                       : !(is_hex(h[i]) || h[i] == ':' || h[i] == '.'))
+                return false;
+        }
+        if (i == len || i == 1)
+            return false; /* no ']' or "[]" */
+        i++;
+    } else {
+        while (i < len && h[i] != ':') {
+            if (h[i] == '%') {
+                if (len - i < 3 || !is_hex(h[i + 1]) || !is_hex(h[i + 2]))
+                    return false;
+                i += 3;
+            } else if (reg_name_byte[h[i]]) {
+                i++;
+            } else {
+                return false;
+            }
+        }
+    }
+    if (i == len)
+        return true;
+    if (h[i] != ':')
+        return false;
+    for (i++; i < len; i++) /* port = *DIGIT */
+        if (h[i] < '0' || h[i] > '9')
+            return false;
+    return true;
+}
+
+/* What the Transfer-Encoding fields of one request say, across fields. */
+struct te_state {
+    unsigned chunked;  /* how many codings were "chunked" */
+    bool last_chunked; /* the final coding so far is chunked */
+    bool other;        /* a coding other than chunked was listed */
+    bool bad;          /* a field was not a transfer-coding list */
+};
+
+/* Transfer-Encoding = #transfer-coding; transfer-coding = token *( OWS ";"
+ * OWS token BWS "=" BWS ( token / quoted-string ) ) (RFC 9112 6.1, RFC 9110
+ * 5.6). Empty list elements are allowed and ignored. Adds this field's
+ * codings to *te, or sets te->bad. */
+static void transfer_codings(const char *v, size_t len, struct te_state *te)
+{
+    const char *p = v, *end = v + len;
+#define SKIP_OWS()                                                                                 \
+    while (p < end && (CLS(*p) & C_OWS))                                                           \
+        p++
+#define TOKEN()                                                                                    \
+    do {                                                                                           \
+        const char *t_ = p;                                                                        \
+        while (p < end && (CLS(*p) & C_TCHAR))                                                     \
+            p++;                                                                                   \
+        if (p == t_)                                                                               \
+            goto bad;                                                                              \
+    } while (0)
+    for (;;) {
+        SKIP_OWS();
+        if (p == end)
+            return;
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        const char *name = p;
+        TOKEN();
+        const bool chunked = http_token_eq(name, (size_t)(p - name), "chunked");
+        te->chunked += chunked;
+        te->last_chunked = chunked;
+        te->other |= !chunked;
+        for (;;) { /* parameters */
+            SKIP_OWS();
+            if (p == end || *p == ',')
+                break;
+            if (*p != ';')
+                goto bad;
+            p++;
+            SKIP_OWS();
+            TOKEN();
+            SKIP_OWS();
+            if (p == end || *p != '=')
+                goto bad;
+            p++;
+            SKIP_OWS();
+            if (p < end && *p == '"') {
+                for (p++; p < end && *p != '"'; p++)
+                    if (*p == '\\' && ++p == end)
+                        goto bad;
+                if (p == end)
+                    goto bad;
+                p++;
+            } else {
+                TOKEN();
+            }
+        }
+    }
+bad:
+    te->bad = true;
+#undef SKIP_OWS
+#undef TOKEN
+}
+
 /* Content-Length = 1*DIGIT; false when empty, not digits or beyond 2^63. */
 static bool parse_content_length(const char *v, size_t len, uint64_t *out)
 {
@@ -262,12 +390,13 @@ static bool parse_content_length(const char *v, size_t len, uint64_t *out)
     return true;
 }
 
-bool http_request_interpret(const struct http_request_head *req, struct http_request_info *info)
+int http_request_interpret(const struct http_request_head *req, struct http_request_info *info)
 {
     memset(info, 0, sizeof *info);
     bool conn_close = false, conn_keep_alive = false, have_te = false, have_cl = false;
     bool range_dup = false;
     uint64_t content_length = 0;
+    struct te_state te = {0};
 
     for (size_t i = 0; i < req->num_headers; i++) {
         const struct http_header *h = &req->headers[i];
@@ -276,8 +405,8 @@ bool http_request_interpret(const struct http_request_head *req, struct http_req
         switch (nl) {
         case 4:
             if (http_token_eq(n, nl, "host")) {
-                if (info->host)
-                    return false; /* RFC 9112 3.2: more than one Host is a 400 */
+                if (info->host || !http_host_valid(v, vl))
+                    return 400; /* RFC 9112 3.2: more than one Host, or an invalid one */
                 info->host = v, info->host_len = vl;
             }
             break;
@@ -307,29 +436,37 @@ bool http_request_interpret(const struct http_request_head *req, struct http_req
             break;
         case 14:
             if (http_token_eq(n, nl, "content-length")) {
-                uint64_t x;
-                if (!parse_content_length(v, vl, &x))
-                    return false;
-                if (have_cl && x != content_length)
-                    return false;
+                /* One field, one number: a repeated value ("5, 5" or two
+                 * fields) may be rejected (RFC 9110 8.6), and is, so that no
+                 * two readers can disagree on which one counts. */
+                if (have_cl || !parse_content_length(v, vl, &content_length))
+                    return 400;
                 have_cl = true;
-                content_length = x;
             }
             break;
         case 17:
             if (!info->if_modified_since && http_token_eq(n, nl, "if-modified-since"))
                 info->if_modified_since = v, info->if_modified_since_len = vl;
-            else if (http_token_eq(n, nl, "transfer-encoding"))
+            else if (http_token_eq(n, nl, "transfer-encoding")) {
                 have_te = true;
+                transfer_codings(v, vl, &te);
+            }
             break;
         default:
             break;
         }
     }
     if (req->minor_version >= 1 && !info->host)
-        return false;
-    if (have_cl && have_te)
-        return false; /* request smuggling vector (RFC 9112 6.1): reject */
+        return 400;
+    if (have_te) {
+        /* Each of these leaves the body's length unknown (RFC 9112 6.1, 6.3):
+         * both framings (a request smuggling vector), TE in HTTP/1.0, a
+         * list that does not end in exactly one chunked. */
+        if (have_cl || req->minor_version == 0 || te.bad || te.chunked != 1 || !te.last_chunked)
+            return 400;
+        if (te.other)
+            return 501; /* e.g. "gzip, chunked": a coding we do not implement */
+    }
     if (range_dup) {
         /* Repeated Range or If-Range: cannot be evaluated, so the range
          * request is ignored and the whole representation is sent. */
@@ -339,8 +476,6 @@ bool http_request_interpret(const struct http_request_head *req, struct http_req
     if (req->minor_version >= 1)
         info->keep_alive = !conn_close;
     else
-        /* HTTP/1.0: close unless asked; Transfer-Encoding in 1.0 means
-         * faulty framing, so the connection must close (RFC 9112 6.1). */
-        info->keep_alive = conn_keep_alive && !conn_close && !have_te;
-    return true;
+        info->keep_alive = conn_keep_alive && !conn_close; /* HTTP/1.0: close unless asked */
+    return 0;
 }

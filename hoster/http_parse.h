@@ -21,7 +21,7 @@ enum http_parse_error {
     HTTP_PERR_NONE = 0,
     HTTP_PERR_BAD_REQUEST,     /* 400: malformed request line or header */
     HTTP_PERR_TOO_MANY_HEADERS,/* 431: more header fields than allowed */
-    HTTP_PERR_BAD_VERSION,     /* 505: well-formed HTTP-version other than 1.0/1.1 */
+    HTTP_PERR_BAD_VERSION,     /* 505: well-formed HTTP-version whose major is not 1 */
 };
 
 struct http_header {
@@ -37,7 +37,7 @@ struct http_request_head {
     enum http_method method_id;
     const char *target; /* request-target exactly as sent */
     size_t target_len;
-    int minor_version;  /* 0 or 1 (HTTP/1.x) */
+    int minor_version;  /* 0 or 1: HTTP/1.2 to 1.9 are read as 1.1 (RFC 9110 2.5) */
     struct http_header *headers; /* caller-owned array */
     size_t num_headers;          /* out: fields parsed */
 };
@@ -62,7 +62,8 @@ int http_parse_request(const char *buf, size_t len, struct http_request_head *re
 /* What the server needs from the header fields, found in one pass. Values
  * point into the parsed buffer (OWS trimmed). When a field is repeated the
  * first one is kept, except that a repeated Range or If-Range makes range
- * NULL (the range request is ignored: 200). */
+ * NULL (the range request is ignored: 200); Host and Content-Length may not
+ * be repeated at all. */
 struct http_request_info {
     const char *host; size_t host_len;                 /* NULL if absent */
     const char *range; size_t range_len;               /* NULL if absent */
@@ -70,15 +71,28 @@ struct http_request_info {
     const char *if_none_match; size_t if_none_match_len;
     const char *if_modified_since; size_t if_modified_since_len;
     const char *user_agent; size_t user_agent_len;
-    bool keep_alive;       /* after this response; from version + Connection
-                              (HTTP/1.0 with Transfer-Encoding: false) */
-    bool has_body;         /* Content-Length > 0 or Transfer-Encoding present */
+    bool keep_alive;       /* after this response; from version + Connection */
+    bool has_body;         /* Content-Length > 0, or Transfer-Encoding ending in chunked */
 };
 
-/* Fills *info from a parsed head. Returns false (a 400) for a request that
- * must be rejected: two Host fields, HTTP/1.1 without Host, an invalid
- * Content-Length, or both Content-Length and Transfer-Encoding. */
-bool http_request_interpret(const struct http_request_head *req, struct http_request_info *info);
+/* Fills *info from a parsed head. Returns 0 when the request can be served,
+ * else the status to answer before closing the connection, because the
+ * request's framing or its Host cannot be trusted:
+ *  400: no Host in HTTP/1.1, more than one Host, a Host that is not
+ *       uri-host [":" port]; a Content-Length that is not 1*DIGIT or is
+ *       repeated (also "5, 5"); Content-Length with Transfer-Encoding;
+ *       Transfer-Encoding in HTTP/1.0; a Transfer-Encoding that is not a
+ *       coding list, or whose final coding is not chunked, or that has
+ *       chunked more than once (RFC 9112 3.2, 6.1, 6.3);
+ *  501: a valid Transfer-Encoding ending in chunked with another coding
+ *       before it (none is implemented; RFC 9112 6.1). */
+int http_request_interpret(const struct http_request_head *req, struct http_request_info *info);
+
+/* Host = uri-host [ ":" port ] (RFC 9112 3.2, RFC 3986 3.2.2): an IP-literal
+ * in brackets, or a reg-name/IPv4 address (unreserved, sub-delims and
+ * %-escapes), then optionally ':' and digits. The empty value is valid
+ * (RFC 9110 7.2). Also used for the authority of an absolute-form target. */
+bool http_host_valid(const char *host, size_t len);
 
 /* Case-insensitive token comparison helper (ASCII). */
 bool http_token_eq(const char *a, size_t a_len, const char *lit);

@@ -31,6 +31,7 @@ static const struct status_text status_texts[] = {
     {416, "HTTP/1.1 416 Range Not Satisfiable\r\n"},
     {431, "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
     {500, "HTTP/1.1 500 Internal Server Error\r\n"},
+    {501, "HTTP/1.1 501 Not Implemented\r\n"},
     {503, "HTTP/1.1 503 Service Unavailable\r\n"},
     {505, "HTTP/1.1 505 HTTP Version Not Supported\r\n"},
 };
@@ -156,8 +157,9 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
         .start_ns = start_ns,
         .head_only = head->method_id == HTTP_METHOD_HEAD,
     };
-    if (!http_request_interpret(head, &r.info)) {
-        respond_error(c, &r, 400); /* keep_alive is false: closes */
+    const int refused = http_request_interpret(head, &r.info);
+    if (refused) {
+        respond_error(c, &r, refused); /* keep_alive is false: closes */
         return;
     }
     r.keep_alive = r.info.keep_alive && !w->draining;
@@ -187,6 +189,10 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
     case PATH_TOO_LONG: respond_error(c, &r, 414); return;
     }
     if (authority) { /* absolute form: its authority replaces Host (RFC 9112 3.2.2) */
+        if (!http_host_valid(authority, authority_len)) {
+            respond_error(c, &r, 400);
+            return;
+        }
         r.info.host = authority;
         r.info.host_len = authority_len;
     }

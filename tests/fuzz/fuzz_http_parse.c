@@ -135,7 +135,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(req3.num_headers == req.num_headers);
 
         struct http_request_info info;
-        if (http_request_interpret(&req, &info)) {
+        const int refused = http_request_interpret(&req, &info);
+        CHECK(refused == 0 || refused == 400 || refused == 501);
+        if (refused == 0) {
             CHECK(!info.host || inside(info.host, info.host_len, buf, head));
             CHECK(!info.range || inside(info.range, info.range_len, buf, head));
             CHECK(!info.if_range || inside(info.if_range, info.if_range_len, buf, head));
@@ -143,6 +145,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CHECK(!info.if_modified_since || inside(info.if_modified_since, info.if_modified_since_len, buf, head));
             CHECK(!info.user_agent || inside(info.user_agent, info.user_agent_len, buf, head));
             CHECK(req.minor_version == 0 || info.host);
+            CHECK(!info.host || http_host_valid(info.host, info.host_len));
             if (req.minor_version == 0 && info.keep_alive) {
                 /* 1.0 keeps the connection only when asked */
                 int asked = 0;
