@@ -3,6 +3,7 @@
 #include "definition.h"
 #include "error.h"
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 #include <yaml.h>
@@ -67,6 +68,22 @@ static const char *check_ref(const char *v)
         }
     }
     return start ? expected : NULL;
+}
+
+/* composer.parent: a ref composer resolves at composer.url. A commit
+ * checksum is refused: osbuild-composer's pkg/ostree took only refs as
+ * parent for a long time (VerifyRef: "Invalid ostree parent ref"), and the
+ * oldest versions refuse parent and url together; only the images
+ * library's ImageOptions.Validate takes "a valid ref or a checksum". */
+const char *dcn_definition_check_parent(const char *v)
+{
+    gboolean checksum = strlen(v) == 64;
+    for (const char *p = v; checksum && *p; p++)
+        checksum = g_ascii_isdigit(*p) || (*p >= 'a' && *p <= 'f');
+    if (checksum)
+        return "a ref on the hosted repo such as rhel/9/x86_64/edge, not a commit checksum (most osbuild-composer "
+               "versions take only a ref as parent; leave composer.parent out to build on the hosted head)";
+    return check_ref(v) ? "an ostree ref such as rhel/9/x86_64/edge (composer resolves it at composer.url)" : NULL;
 }
 
 static const char *check_key_id(const char *v)
@@ -279,7 +296,7 @@ static const KeyDef keys[] = {
     {"composer", KT_MAP, 0, NULL, 0, 0},
     {"composer.socket", KT_STRING, F(composer_socket), NULL, 0, 0},
     {"composer.url", KT_STRING, F(composer_url), check_url, 0, 0},
-    {"composer.parent", KT_STRING, F(composer_parent), check_key_id, 0, 0},
+    {"composer.parent", KT_STRING, F(composer_parent), dcn_definition_check_parent, 0, 0},
     {"composer.timeout_s", KT_UINT, F(composer_timeout_s), NULL, 1, 7 * 86400},
     {"composer.poll_s", KT_UINT, F(composer_poll_s), NULL, 1, 3600},
     {"composer.size_mib", KT_UINT, F(composer_size_mib), NULL, 0, 1u << 24},
@@ -294,12 +311,17 @@ static const KeyDef keys[] = {
 typedef struct {
     DcnDefinition def;
     char *origin[N_KEYS];
-    gboolean seen[N_KEYS]; /* set already (duplicate keys are errors) */
+    gboolean seen[N_KEYS];     /* set already (duplicate keys are errors) */
+    gboolean rejected[N_KEYS]; /* its value was refused: a problem names it */
+    GPtrArray *problems;       /* "WHERE: what", in the order found */
+    char *first_line;          /* "FILE:1" of the parsed file: where to point at keys it lacks */
+    gboolean finished;         /* dcn_definition_finish() filled the defaults */
 } DefinitionPriv;
 
 DcnDefinition *dcn_definition_new(void)
 {
     DefinitionPriv *p = g_new0(DefinitionPriv, 1);
+    p->problems = g_ptr_array_new_with_free_func(g_free);
     p->def.compose_backend = DCN_COMPOSE_TREE;
     p->def.keep = 5;
     p->def.deltas_from = 3;
@@ -327,9 +349,37 @@ void dcn_definition_free(DcnDefinition *def)
         else if (keys[i].type == KT_LIST)
             g_strfreev(*(char ***)((char *)def + keys[i].offset));
     }
+    g_ptr_array_unref(p->problems);
+    g_free(p->first_line);
     g_free(def->path);
     g_free(p);
 }
+
+const GPtrArray *dcn_definition_problems(const DcnDefinition *def) { return ((const DefinitionPriv *)def)->problems; }
+
+void dcn_definition_add_problem(DcnDefinition *def, const char *where, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_ptr_array_add(((DefinitionPriv *)def)->problems, g_strdup_printf("%s: %s", where, what));
+}
+
+GError *dcn_definition_problems_error(const DcnDefinition *def)
+{
+    const GPtrArray *a = dcn_definition_problems(def);
+    if (!a->len)
+        return NULL;
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; i < a->len; i++)
+        g_string_append_printf(s, "%s%s", i ? "\n" : "", (const char *)a->pdata[i]);
+    GError *e = g_error_new_literal(DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION, s->str);
+    g_string_free(s, TRUE);
+    return e;
+}
+
+gboolean dcn_definition_finished(const DcnDefinition *def) { return ((const DefinitionPriv *)def)->finished; }
 
 const char *dcn_compose_backend_name(DcnComposeBackendKind kind)
 {
@@ -519,60 +569,78 @@ static gboolean is_null_scalar(const yaml_node_t *n)
     return !*v || strcmp(v, "~") == 0 || strcmp(v, "null") == 0;
 }
 
-static gboolean parse_mapping(ParseCtx *c, yaml_node_t *map, const char *prefix, GError **error)
+/* Records a problem of the document and goes on: one run lists them all. */
+static void problem(ParseCtx *c, const char *where, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void problem(ParseCtx *c, const char *where, const char *fmt, ...)
 {
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *what = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    dcn_definition_add_problem(c->def, where, "%s", what);
+}
+
+static void rejected(ParseCtx *c, size_t i, GError *e)
+{
+    g_ptr_array_add(((DefinitionPriv *)c->def)->problems, g_strdup(e->message));
+    ((DefinitionPriv *)c->def)->rejected[i] = TRUE;
+    g_error_free(e);
+}
+
+static void parse_mapping(ParseCtx *c, yaml_node_t *map, const char *prefix)
+{
+    DefinitionPriv *priv = (DefinitionPriv *)c->def;
     for (yaml_node_pair_t *pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
         yaml_node_t *kn = yaml_document_get_node(c->doc, pair->key);
         yaml_node_t *vn = yaml_document_get_node(c->doc, pair->value);
         g_autofree char *origin = g_strdup_printf("%s:%zu", c->filename, kn->start_mark.line + 1);
-        if (kn->type != YAML_SCALAR_NODE)
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
-                               "%s: expected a key name, got %s", origin, node_kind(kn)),
-                   FALSE;
+        if (kn->type != YAML_SCALAR_NODE) {
+            problem(c, origin, "expected a key name, got %s", node_kind(kn));
+            continue;
+        }
         const char *name = (const char *)kn->data.scalar.value;
         g_autofree char *key = prefix ? g_strconcat(prefix, ".", name, NULL) : g_strdup(name);
         size_t i;
         const KeyDef *k = find_key(key, &i);
-        if (!k)
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION, "%s: unknown key '%s'",
-                               origin, key),
-                   FALSE;
-        if (((DefinitionPriv *)c->def)->seen[i])
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
-                               "%s: duplicate key '%s'", origin, key),
-                   FALSE;
+        if (!k) {
+            problem(c, origin, "unknown key '%s'", key);
+            continue;
+        }
+        if (priv->seen[i]) {
+            problem(c, origin, "duplicate key '%s'", key);
+            continue;
+        }
         g_autofree char *vorigin = g_strdup_printf("%s:%zu", c->filename, vn->start_mark.line + 1);
+        GError *e = NULL;
         if (k->type == KT_MAP) {
-            ((DefinitionPriv *)c->def)->seen[i] = TRUE;
+            priv->seen[i] = TRUE;
+            g_free(priv->origin[i]);
+            priv->origin[i] = g_strdup(origin);
             if (is_null_scalar(vn))
                 continue; /* "sign:" with nothing under it */
             if (vn->type != YAML_MAPPING_NODE)
-                return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
-                                   "%s: key '%s': expected a mapping of keys, got %s", vorigin, key,
-                                   node_kind(vn)),
-                       FALSE;
-            if (!parse_mapping(c, vn, key, error))
-                return FALSE;
+                problem(c, vorigin, "key '%s': expected a mapping of keys, got %s", key, node_kind(vn));
+            else
+                parse_mapping(c, vn, key);
             continue;
         }
         if (k->type == KT_LIST && vn->type == YAML_SEQUENCE_NODE) {
-            if (!set_list(c->def, i, c->doc, vn, c->filename, error))
-                return FALSE;
+            if (!set_list(c->def, i, c->doc, vn, c->filename, &e))
+                rejected(c, i, e);
             continue;
         }
-        if (vn->type != YAML_SCALAR_NODE || k->type == KT_LIST)
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
-                               "%s: key '%s': expected %s, got %s", vorigin, key,
-                               k->type == KT_LIST ? "a list" : "a single value", node_kind(vn)),
-                   FALSE;
-        if (is_null_scalar(vn) && k->type != KT_TEXT)
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
-                               "%s: key '%s': no value (remove the key to use the default)", vorigin, key),
-                   FALSE;
-        if (!set_value(c->def, i, (const char *)vn->data.scalar.value, vorigin, c->base_dir, error))
-            return FALSE;
+        if (vn->type != YAML_SCALAR_NODE || k->type == KT_LIST) {
+            problem(c, vorigin, "key '%s': expected %s, got %s", key, k->type == KT_LIST ? "a list" : "a single value",
+                    node_kind(vn));
+            priv->rejected[i] = TRUE;
+        } else if (is_null_scalar(vn) && k->type != KT_TEXT) {
+            problem(c, vorigin, "key '%s': no value (remove the key to use the default)", key);
+            priv->rejected[i] = TRUE;
+        } else if (!set_value(c->def, i, (const char *)vn->data.scalar.value, vorigin, c->base_dir, &e)) {
+            rejected(c, i, e);
+        }
+        priv->seen[i] = TRUE; /* a rejected key given twice is still a duplicate */
     }
-    return TRUE;
 }
 
 typedef yaml_parser_t DcnYamlParser;
@@ -599,6 +667,7 @@ gboolean dcn_definition_parse(DcnDefinition *def, const char *buf, size_t len, c
                FALSE;
 
     gboolean ok = FALSE;
+    DefinitionPriv *priv = (DefinitionPriv *)def;
     yaml_node_t *root = yaml_document_get_root_node(&doc);
     if (!root || is_null_scalar(root)) {
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION, "%s: the definition is empty", filename);
@@ -607,7 +676,19 @@ gboolean dcn_definition_parse(DcnDefinition *def, const char *buf, size_t len, c
                     filename, root->start_mark.line + 1, node_kind(root));
     } else {
         ParseCtx c = {def, &doc, filename, base_dir ? base_dir : cwd};
-        ok = parse_mapping(&c, root, NULL, error);
+        guint before = priv->problems->len;
+        g_free(priv->first_line);
+        priv->first_line = g_strdup_printf("%s:1", filename);
+        parse_mapping(&c, root, NULL);
+        ok = priv->problems->len == before;
+        if (!ok) {
+            /* this document's problems, one per line */
+            GString *s = g_string_new(NULL);
+            for (guint i = before; i < priv->problems->len; i++)
+                g_string_append_printf(s, "%s%s", i > before ? "\n" : "", (const char *)priv->problems->pdata[i]);
+            g_set_error_literal(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION, s->str);
+            g_string_free(s, TRUE);
+        }
     }
     dcn_yaml_document_free(&doc);
     return ok;
@@ -655,6 +736,34 @@ static const char *origin_of(DcnDefinition *def, const char *key)
     return o ? o : "default";
 }
 
+const char *dcn_definition_origin(const DcnDefinition *def, const char *key)
+{
+    size_t i;
+    return find_key(key, &i) ? ((const DefinitionPriv *)def)->origin[i] : NULL;
+}
+
+const char *dcn_definition_where(const DcnDefinition *def, const char *key)
+{
+    g_autofree char *k = g_strdup(key);
+    for (;;) {
+        const char *o = dcn_definition_origin(def, k);
+        if (o)
+            return o;
+        char *dot = strrchr(k, '.');
+        if (!dot)
+            break;
+        *dot = '\0';
+    }
+    const DefinitionPriv *p = (const DefinitionPriv *)def;
+    return p->first_line ? p->first_line : def->path ? def->path : "definition";
+}
+
+gboolean dcn_definition_rejected(const DcnDefinition *def, const char *key)
+{
+    size_t i;
+    return find_key(key, &i) && ((const DefinitionPriv *)def)->rejected[i];
+}
+
 /* Defaults of the build-infrastructure keys (provision, install, weldr). */
 static void finish_build_infra(DcnDefinition *def)
 {
@@ -665,7 +774,10 @@ static void finish_build_infra(DcnDefinition *def)
     DEFAULT(vm_user, "cloud-user");
     DEFAULT(kubevirt_namespace, "default");
     DEFAULT(kubevirt_kubectl, "kubectl");
-    DEFAULT(kubevirt_ssh_via, "address");
+    /* the VMI's pod-network address is reachable from inside the cluster
+     * (a pod has KUBERNETES_SERVICE_HOST); from outside, tunnel through
+     * the API server with virtctl */
+    DEFAULT(kubevirt_ssh_via, g_getenv("KUBERNETES_SERVICE_HOST") ? "address" : "virtctl");
     DEFAULT(libvirt_uri, "qemu:///system");
     DEFAULT(libvirt_domain_type, "kvm");
     DEFAULT(libvirt_network, "user");
@@ -687,27 +799,46 @@ static void finish_build_infra(DcnDefinition *def)
     }
 }
 
+static void fill_defaults(DcnDefinition *def);
+
 gboolean dcn_definition_finish(DcnDefinition *def, GError **error)
 {
-    const char *where = def->path ? def->path : "definition";
+    DefinitionPriv *priv = (DefinitionPriv *)def;
     static const char *const required[] = {"name", "version", "ref", "repo"};
+    gboolean complete = TRUE;
     for (size_t r = 0; r < G_N_ELEMENTS(required); r++) {
         size_t i = key_index(required[r]);
-        if (!*(char **)((char *)def + keys[i].offset))
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
-                               "%s: missing required key '%s'", where, required[r]),
-                   FALSE;
+        if (!*(char **)((char *)def + keys[i].offset) && !priv->rejected[i]) {
+            dcn_definition_add_problem(def, dcn_definition_where(def, required[r]), "missing required key '%s'",
+                                       required[r]);
+            complete = FALSE;
+        } else if (!*(char **)((char *)def + keys[i].offset)) {
+            complete = FALSE;
+        }
     }
     if (def->deltas_from >= def->keep)
-        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
-                           "%s: key 'deltas_from' (%u) must be less than 'keep' (%u, %s): deltas from pruned "
-                           "versions would be deleted at once",
-                           origin_of(def, "deltas_from"), def->deltas_from, def->keep, origin_of(def, "keep")),
-               FALSE;
+        dcn_definition_add_problem(def, origin_of(def, "deltas_from"),
+                                   "key 'deltas_from' (%u) must be less than 'keep' (%u, %s): deltas from pruned "
+                                   "versions would be deleted at once",
+                                   def->deltas_from, def->keep, origin_of(def, "keep"));
     if (def->gpg_homedir && !def->gpg_key_id)
-        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
-                           "%s: 'sign.gpg_homedir' is set but 'sign.gpg_key_id' is not", origin_of(def, "sign.gpg_homedir")),
-               FALSE;
+        dcn_definition_add_problem(def, origin_of(def, "sign.gpg_homedir"),
+                                   "'sign.gpg_homedir' is set but 'sign.gpg_key_id' is not");
+    if (complete && !priv->finished) {
+        fill_defaults(def);
+        priv->finished = TRUE;
+    }
+    GError *e = dcn_definition_problems_error(def);
+    if (e) {
+        g_propagate_error(error, e);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The defaults that depend on other keys (name, ref, repo, the file). */
+static void fill_defaults(DcnDefinition *def)
+{
     if (!def->osname) {
         /* rhel/9/x86_64/edge -> rhel */
         const char *slash = strchr(def->ref, '/');
@@ -734,5 +865,4 @@ gboolean dcn_definition_finish(DcnDefinition *def, GError **error)
         def->kickstart_path = g_build_filename(repo_dir, base, NULL);
     }
     finish_build_infra(def);
-    return TRUE;
 }

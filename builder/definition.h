@@ -57,7 +57,7 @@ typedef struct {
     char *kubevirt_namespace;/* kubevirt.namespace */
     char *kubevirt_kubectl;  /* kubevirt.kubectl: kubectl or oc (a command name or path) */
     char *kubevirt_storage_class; /* kubevirt.storage_class: for the DataVolume (default: the cluster's) */
-    char *kubevirt_ssh_via;  /* kubevirt.ssh_via: address (the VMI's IP) | virtctl (port-forward) */
+    char *kubevirt_ssh_via;  /* kubevirt.ssh_via: address (the VMI's IP) | virtctl (port-forward); default: address inside a pod (KUBERNETES_SERVICE_HOST set), else virtctl */
     char *libvirt_uri;       /* libvirt.uri */
     char *libvirt_domain_type; /* libvirt.domain_type: kvm | qemu (software emulation) */
     char *libvirt_network;   /* libvirt.network: user (loopback port forward) or a libvirt network name */
@@ -80,7 +80,7 @@ typedef struct {
     char *blueprint_customizations; /* blueprint.customizations: TOML appended to the generated blueprint */
     char *composer_socket;   /* composer.socket: Weldr socket on the builder (default /run/weldr/api.socket) */
     char *composer_url;      /* composer.url: ostree.url, the hosted repo as the builder reaches it */
-    char *composer_parent;   /* composer.parent: ostree.parent (commit or ref; default: composer reads url) */
+    char *composer_parent;   /* composer.parent: ostree.parent, a ref composer resolves at composer.url (default: none, composer reads url's refs/heads/<ref>) */
     guint composer_timeout_s;/* composer.timeout_s: compose wait */
     guint composer_poll_s;   /* composer.poll_s: status poll interval */
     guint composer_size_mib; /* composer.size_mib: "size" of the compose request (0: composer's default) */
@@ -121,8 +121,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnDefinition, dcn_definition_free)
 /* Parses a YAML document of len bytes. filename is used in messages and,
  * with base_dir, to resolve relative paths (base_dir NULL: the current
  * directory). Unknown keys, duplicate keys, wrong types and bad values are
- * errors "FILE:LINE: ...". Does not check for required keys: call
- * dcn_definition_finish() after the overrides. */
+ * problems "FILE:LINE: ...": every one is recorded (dcn_definition_problems)
+ * and parsing goes on, so one run lists them all; the error then holds all
+ * of them, one per line. A YAML syntax error stops at once. Does not check
+ * for required keys: call dcn_definition_finish() after the overrides. */
 gboolean dcn_definition_parse(DcnDefinition *def, const char *buf, size_t len, const char *filename,
                               const char *base_dir, GError **error);
 
@@ -137,8 +139,37 @@ gboolean dcn_definition_set(DcnDefinition *def, const char *key, const char *val
                             const char *origin, GError **error);
 
 /* Fills defaults and checks what needs all keys at once (required keys,
- * deltas_from < keep). */
+ * deltas_from < keep). Fails when the definition has any problem (its own
+ * or the parser's), with all of them in the error, one per line; the
+ * defaults are filled whenever the required keys are there
+ * (dcn_definition_finished), so the stage checks (preflight.c) can still
+ * look at the rest. */
 gboolean dcn_definition_finish(DcnDefinition *def, GError **error);
+/* TRUE once dcn_definition_finish() filled the defaults. */
+gboolean dcn_definition_finished(const DcnDefinition *def);
+
+/* Problems found so far, "WHERE: what" strings in the order found
+ * (parser, finish, then preflight.c's stage checks). Owned by def. */
+const GPtrArray *dcn_definition_problems(const DcnDefinition *def);
+/* Records a problem; where is "FILE:LINE", "--flag" or "VARIABLE". */
+void dcn_definition_add_problem(DcnDefinition *def, const char *where, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+/* The error for the problems so far, one per line (NULL when none). */
+GError *dcn_definition_problems_error(const DcnDefinition *def);
+
+/* Where key (dotted; a section such as "registry" too) was set: "FILE:LINE",
+ * "--flag" or "VARIABLE"; NULL when it was not (a default). */
+const char *dcn_definition_origin(const DcnDefinition *def, const char *key);
+/* Where to point at about key, set or not: its own origin, else the
+ * origin of the nearest section holding it ("registry:" for registry.url),
+ * else the first line of the file ("FILE:1"), else "definition". */
+const char *dcn_definition_where(const DcnDefinition *def, const char *key);
+/* TRUE when key's value was rejected (a problem already names it). */
+gboolean dcn_definition_rejected(const DcnDefinition *def, const char *key);
+
+/* composer.parent's check: an ostree ref, not a commit checksum (see
+ * docs/build-infra.md: which composers take what). NULL when fine, else what
+ * was expected. */
+const char *dcn_definition_check_parent(const char *value);
 
 const char *dcn_compose_backend_name(DcnComposeBackendKind kind);
 

@@ -7,8 +7,11 @@
 #include <string.h>
 
 #include "error.h"
+#include "preflight.h"
 #include "stage.h"
 #include "state.h"
+
+static gboolean stage_check(DcnStageCtx *ctx, GError **error);
 
 typedef struct {
     const char *name;
@@ -26,6 +29,7 @@ static const StageDef stages[] = {
     {"publish", dcn_stage_publish, "publish the staged version: commit on the ref, deltas, summary, signatures, prune", FALSE},
     {"rollback", dcn_stage_rollback, "point the ref at an earlier kept version (--to VERSION or --steps N)", FALSE},
     {"status", dcn_stage_status, "show kept versions, commits, dates, sizes, deltas", TRUE},
+    {"check", stage_check, "check the definition and everything `run` would need (the preflight alone); change nothing", TRUE},
     {"kickstart", dcn_stage_kickstart, "write the kickstart template next to the repo", FALSE},
     {"package", dcn_stage_package, "write the hosting image of the head version (OCI layout; layers shared across versions)", FALSE},
     {"push", dcn_stage_push, "push the packaged image to registry.url by tag; the digest goes to push.json", FALSE},
@@ -166,6 +170,67 @@ static void print_json(const char *stage, JsonObject *result, const GError *erro
     fflush(stdout);
 }
 
+/* The preflight (preflight.h): the definition's problems and what the
+ * stages about to run (run: those left; else the stage itself) will need,
+ * all in one error (exit 2) before anything starts. Warnings become events.
+ * result gets "problems" (and, for check, "stages" and "warnings"). */
+static gboolean preflight(const StageDef *stage, DcnDefinition *def, const Cli *cli, DcnStageCtx *ctx, GError **error)
+{
+    if (dcn_definition_finished(def)) {
+        gboolean whole_run = strcmp(stage->name, "run") == 0 || strcmp(stage->name, "check") == 0;
+        const char *one[] = {stage->name, NULL};
+        g_auto(GStrv) plan = whole_run ? dcn_run_plan(def, cli->dry_run) : g_strdupv((char **)one);
+        DcnPreflightPlan p = {(const char *const *)plan, cli->dry_run, cli->image != NULL};
+        g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+        dcn_preflight_check(def, &p, warnings);
+        JsonArray *wa = json_array_new();
+        for (guint i = 0; i < warnings->len; i++) {
+            g_autofree char *q = g_strescape(warnings->pdata[i], NULL);
+            dcn_progress_event(&ctx->progress, "warning", "msg=\"%s\"", q);
+            json_array_add_string_element(wa, warnings->pdata[i]);
+        }
+        if (strcmp(stage->name, "check") == 0) {
+            JsonArray *sa = json_array_new();
+            for (char **s = plan; *s; s++)
+                json_array_add_string_element(sa, *s);
+            json_object_set_array_member(ctx->result, "stages", sa);
+            json_object_set_array_member(ctx->result, "warnings", json_array_ref(wa));
+        }
+        json_array_unref(wa);
+    }
+    const GPtrArray *problems = dcn_definition_problems(def);
+    if (!problems->len)
+        return TRUE;
+    JsonArray *pa = json_array_new();
+    GString *msg = g_string_new(NULL);
+    g_string_printf(msg, "%u problem%s in %s; nothing was started:", problems->len, problems->len == 1 ? "" : "s",
+                    cli->file);
+    for (guint i = 0; i < problems->len; i++) {
+        json_array_add_string_element(pa, problems->pdata[i]);
+        g_string_append_printf(msg, "\n  %s", (const char *)problems->pdata[i]);
+    }
+    json_object_set_array_member(ctx->result, "problems", pa);
+    g_set_error_literal(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION, msg->str);
+    g_string_free(msg, TRUE);
+    return FALSE;
+}
+
+/* check: the preflight alone (it ran before this, and passed). */
+static gboolean stage_check(DcnStageCtx *ctx, GError **error)
+{
+    JsonArray *a = json_object_get_array_member(ctx->result, "stages");
+    GString *s = g_string_new(NULL);
+    for (guint i = 0; a && i < json_array_get_length(a); i++)
+        g_string_append_printf(s, "%s%s", i ? " " : "", json_array_get_string_element(a, i));
+    dcn_progress_event(&ctx->progress, "ok", "version=%s stages=\"%s\"", ctx->def->version, s->str);
+    if (!ctx->json)
+        printf("%s: ready for %s %s\n", ctx->def->path ? ctx->def->path : "definition",
+               s->len ? s->str : "nothing (this version's run is finished)", ctx->def->version);
+    g_string_free(s, TRUE);
+    json_object_set_boolean_member(ctx->result, "changed", FALSE);
+    return TRUE;
+}
+
 static int fail(const char *stage, gboolean json, JsonObject *result, GError *error)
 {
     fprintf(stderr, "dcn-builder: %s%s%s\n", stage ? stage : "", stage ? ": " : "", error->message);
@@ -239,8 +304,11 @@ int main(int argc, char **argv)
     }
 
     g_autoptr(DcnDefinition) def = dcn_definition_new();
-    if (!dcn_definition_load_file(def, cli.file, &error))
-        return fail(stage->name, cli.json, NULL, error);
+    if (!dcn_definition_load_file(def, cli.file, &error)) {
+        if (!dcn_definition_problems(def)->len) /* unreadable, or not YAML: nothing more to look at */
+            return fail(stage->name, cli.json, NULL, error);
+        g_clear_error(&error); /* listed with the rest by the preflight */
+    }
     for (size_t i = 0; i < G_N_ELEMENTS(overrides); i++) {
         g_autofree char *env = env_name(overrides[i].flag);
         const char *v = g_getenv(env);
@@ -253,8 +321,7 @@ int main(int argc, char **argv)
         if (!dcn_definition_set(def, find_override(flag)->key, cli.set->pdata[i + 1], origin, &error))
             return fail(stage->name, cli.json, NULL, error);
     }
-    if (!dcn_definition_finish(def, &error))
-        return fail(stage->name, cli.json, NULL, error);
+    dcn_definition_finish(def, NULL); /* its problems are listed by the preflight */
 
     if (!cli.to && (e = g_getenv("DCN_BUILDER_TO")) && *e)
         cli.to = g_strdup(e);
@@ -288,11 +355,13 @@ int main(int argc, char **argv)
     };
     dcn_progress_init(&ctx.progress, stage->name);
     int rc = 0;
-    if (!stage->run(&ctx, &error)) {
+    if (!preflight(stage, def, &cli, &ctx, &error)) {
+        rc = fail(stage->name, cli.json, ctx.result, error);
+    } else if (!stage->run(&ctx, &error)) {
         rc = fail(stage->name, cli.json, ctx.result, error);
     } else {
-        /* later stages and reruns read this; status only reads; a dry run changed nothing */
-        if (strcmp(stage->name, "status") != 0 && !cli.dry_run) {
+        /* later stages and reruns read this; status and check only read; a dry run changed nothing */
+        if (strcmp(stage->name, "status") != 0 && strcmp(stage->name, "check") != 0 && !cli.dry_run) {
             JsonObject *saved = json_object_new();
             json_object_set_string_member(saved, "stage", stage->name);
             json_object_set_string_member(saved, "version", def->version);

@@ -50,13 +50,43 @@ static gboolean plan_publish(DcnStageCtx *ctx, GError **error)
     return TRUE;
 }
 
+/* The hosted head on the ref, or NULL: what package would put in the image. */
+static gboolean has_hosted_head(const DcnDefinition *def)
+{
+    g_autofree char *path = g_build_filename(def->repo, "refs", "heads", def->ref, NULL);
+    return g_file_test(path, G_FILE_TEST_IS_REGULAR);
+}
+
+static gboolean plan_package(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    g_autofree char *layout = def->image_layout ? g_strdup(def->image_layout) : g_build_filename(def->state_dir, "oci", NULL);
+    dcn_plan(ctx, "would write the hosting image of %s (tag %s) into %s: dcn-hoster and the head of %s, %s layers",
+             def->version, def->version, layout, def->ref, def->image_compression ? def->image_compression : "gzip");
+    dcn_plan(ctx, "  the head is the commit publish makes for %s%s", def->version,
+             has_hosted_head(def) ? "" : " (nothing is published yet: in this plan that commit is a PLACEHOLDER)");
+    return TRUE;
+}
+
+static gboolean plan_push(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    g_autofree char *repository = g_ascii_strdown(def->registry_repository ? def->registry_repository : def->name, -1);
+    dcn_plan(ctx, "would push the image package writes as %s/%s:%s (%s)%s; the digest it gets goes to %s/push.json "
+                  "for deploy",
+             def->registry_url ? def->registry_url : "(registry.url)", repository, def->version,
+             def->registry_username ? "with registry.username and its password" : "anonymously",
+             def->registry_mount_from ? ", mounting blobs from registry.mount_from" : "", def->state_dir);
+    return TRUE;
+}
+
 static const RunStep steps[] = {
     {"provision", STEP_BUILDER_SETUP | STEP_DRY_RUN, uses_builder, NULL, NULL},
     {"install", STEP_BUILDER_SETUP | STEP_DRY_RUN, uses_builder, NULL, NULL},
     {"compose", STEP_DRY_RUN, NULL, uses_builder, NULL},
     {"publish", 0, NULL, NULL, plan_publish},
-    {"package", 0, NULL, NULL, NULL},
-    {"push", 0, NULL, NULL, NULL},
+    {"package", 0, NULL, NULL, plan_package},
+    {"push", 0, NULL, NULL, plan_push},
     {"teardown", STEP_FINALLY | STEP_DRY_RUN, uses_builder, NULL, NULL},
     {"deploy", STEP_DRY_RUN, NULL, NULL, NULL},
 };
@@ -121,7 +151,8 @@ static void load_previous(const DcnDefinition *def, RunState *s, DcnProgress *pr
         return;
     const char *version = json_object_get_string_member_with_default(prev, "version", "");
     if (strcmp(version, def->version) != 0) {
-        dcn_progress_event(progress, "fresh", "previous_version=%s version=%s", version, def->version);
+        if (progress)
+            dcn_progress_event(progress, "fresh", "previous_version=%s version=%s", version, def->version);
         return;
     }
     *out_finished = json_object_get_boolean_member_with_default(prev, "finished", FALSE);
@@ -142,6 +173,67 @@ static gboolean in_list(char **list, const char *s)
         if (strcmp(*p, s) == 0)
             return TRUE;
     return FALSE;
+}
+
+/* What applies, what is left: every step of s not done becomes pending or
+ * skipped (with why); fns gets the stage functions. */
+static void plan_steps(const DcnDefinition *def, RunState *s, DcnStageFn *fns, gboolean *out_builder_needed,
+                       const char **out_resume_at)
+{
+    gboolean builder_needed = FALSE;
+    const char *resume_at = NULL;
+    for (size_t i = 0; i < N_STEPS; i++) {
+        const RunStep *st = &steps[i];
+        const char *summary = NULL;
+        fns[i] = dcn_stage_find(st->stage, &summary);
+        const char *why = !fns[i]                          ? "not in this build"
+                          : in_list(def->run_skip, st->stage) ? "in run.skip"
+                          : st->applies && !st->applies(def) ? "compose.backend needs no builder"
+                                                             : NULL;
+        if (why) {
+            s->status[i] = ST_SKIPPED;
+            s->why[i] = g_strdup(why);
+            continue;
+        }
+        if (s->status[i] == ST_DONE && !(st->flags & (STEP_BUILDER_SETUP | STEP_FINALLY)))
+            continue;
+        if (!(st->flags & (STEP_BUILDER_SETUP | STEP_FINALLY))) {
+            if (!resume_at)
+                resume_at = st->stage;
+            if (st->needs_builder && st->needs_builder(def))
+                builder_needed = TRUE;
+        }
+        s->status[i] = ST_PENDING;
+    }
+    for (size_t i = 0; i < N_STEPS; i++)
+        if ((steps[i].flags & STEP_BUILDER_SETUP) && s->status[i] != ST_SKIPPED && !builder_needed) {
+            s->status[i] = ST_SKIPPED;
+            g_free(s->why[i]);
+            s->why[i] = g_strdup("no pending step needs the builder");
+        }
+    *out_builder_needed = builder_needed;
+    *out_resume_at = resume_at;
+}
+
+char **dcn_run_plan(const DcnDefinition *def, gboolean dry_run)
+{
+    RunState s = {0};
+    gboolean finished = FALSE;
+    if (!dry_run)
+        load_previous(def, &s, NULL, &finished);
+    GPtrArray *a = g_ptr_array_new();
+    if (!finished) {
+        DcnStageFn fns[N_STEPS] = {0};
+        gboolean builder_needed = FALSE;
+        const char *resume_at = NULL;
+        plan_steps(def, &s, fns, &builder_needed, &resume_at);
+        for (size_t i = 0; i < N_STEPS; i++)
+            if (s.status[i] == ST_PENDING)
+                g_ptr_array_add(a, g_strdup(steps[i].stage));
+    }
+    g_ptr_array_add(a, NULL);
+    run_state_clear(&s);
+    return (char **)g_ptr_array_free(a, FALSE);
 }
 
 /* Runs one stage as main would: own progress and result, result saved. */
@@ -201,39 +293,10 @@ gboolean dcn_stage_run(DcnStageCtx *ctx, GError **error)
         return TRUE;
     }
 
-    /* what applies, what is left */
     DcnStageFn fns[N_STEPS] = {0};
     gboolean builder_needed = FALSE;
     const char *resume_at = NULL;
-    for (size_t i = 0; i < N_STEPS; i++) {
-        const RunStep *st = &steps[i];
-        const char *summary = NULL;
-        fns[i] = dcn_stage_find(st->stage, &summary);
-        const char *why = !fns[i]                          ? "not in this build"
-                          : in_list(def->run_skip, st->stage) ? "in run.skip"
-                          : st->applies && !st->applies(def) ? "compose.backend needs no builder"
-                                                             : NULL;
-        if (why) {
-            s.status[i] = ST_SKIPPED;
-            s.why[i] = g_strdup(why);
-            continue;
-        }
-        if (s.status[i] == ST_DONE && !(st->flags & (STEP_BUILDER_SETUP | STEP_FINALLY)))
-            continue;
-        if (!(st->flags & (STEP_BUILDER_SETUP | STEP_FINALLY))) {
-            if (!resume_at)
-                resume_at = st->stage;
-            if (st->needs_builder && st->needs_builder(def))
-                builder_needed = TRUE;
-        }
-        s.status[i] = ST_PENDING;
-    }
-    for (size_t i = 0; i < N_STEPS; i++)
-        if ((steps[i].flags & STEP_BUILDER_SETUP) && s.status[i] != ST_SKIPPED && !builder_needed) {
-            s.status[i] = ST_SKIPPED;
-            g_free(s.why[i]);
-            s.why[i] = g_strdup("no pending step needs the builder");
-        }
+    plan_steps(def, &s, fns, &builder_needed, &resume_at);
     dcn_progress_event(&ctx->progress, "plan", "version=%s resume_at=%s builder=%s dry_run=%s", def->version,
                        resume_at ? resume_at : "-", builder_needed ? def->provider : "none",
                        ctx->dry_run ? "true" : "false");

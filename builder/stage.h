@@ -40,6 +40,10 @@ gboolean dcn_stage_provision(DcnStageCtx *ctx, GError **error); /* provision/pro
 gboolean dcn_stage_install(DcnStageCtx *ctx, GError **error);   /* install.c */
 gboolean dcn_stage_teardown(DcnStageCtx *ctx, GError **error);  /* teardown.c */
 gboolean dcn_stage_run(DcnStageCtx *ctx, GError **error);       /* run.c */
+/* run.c: the stages `run` would run now for def, in order: not done by an
+ * earlier run of this version (a dry run: all), not skipped (NULL-terminated;
+ * g_strfreev). What the preflight checks for run. */
+char **dcn_run_plan(const DcnDefinition *def, gboolean dry_run);
 gboolean dcn_stage_deploy(DcnStageCtx *ctx, GError **error);
 gboolean dcn_stage_undo(DcnStageCtx *ctx, GError **error);
 

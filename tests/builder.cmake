@@ -66,3 +66,21 @@ foreach(script ${DCN_ROLLOUT_TESTS})
   set_tests_properties(rollout_${tname} PROPERTIES ENVIRONMENT "${env}" TIMEOUT 900 SKIP_RETURN_CODE 77
                        LABELS "integration;rollout")
 endforeach()
+
+# The documentation (tests/docs/): every dcn-builder/dcn-hoster command in
+# README.md and docs/*.md uses stages and flags that exist, every YAML block
+# parses and its image definitions pass dcn-builder's own parser; the
+# operator guide's definitions run --dry-run for its first and next version
+# against the fake kubectl (label docs).
+file(GLOB DCN_DOCS_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_LIST_DIR}/docs/test_*.sh)
+foreach(script ${DCN_DOCS_TESTS})
+  get_filename_component(tname ${script} NAME_WE)
+  string(REGEX REPLACE "^test_" "" tname ${tname})
+  set(env "DCN_BUILDER=$<TARGET_FILE:dcn-builder>;DCN_SOURCE_DIR=${DCN_SOURCE_ROOT};ASAN_OPTIONS=detect_leaks=0")
+  if(TARGET dcn-hoster)
+    list(APPEND env "DCN_HOSTER=$<TARGET_FILE:dcn-hoster>")
+  endif()
+  add_test(NAME docs_${tname} COMMAND bash ${script})
+  set_tests_properties(docs_${tname} PROPERTIES ENVIRONMENT "${env}" TIMEOUT 300 SKIP_RETURN_CODE 77
+                       LABELS "integration;docs")
+endforeach()

@@ -4,6 +4,7 @@
  * rollout, verify through /-/status that the expected commit is served.
  * See docs/rollout.md. */
 #include "error.h"
+#include "provision.h"
 #include "rollout.h"
 #include "state.h"
 
@@ -85,6 +86,30 @@ static gboolean target_from_push(DcnStageCtx *ctx, DcnRolloutTarget *t, GError *
     return TRUE;
 }
 
+/* A dry run before push has a result (`run --dry-run` on a fresh state
+ * directory): the image push would push, with a digest of zeros standing
+ * for the one it will get. Said in the plan and in the result. */
+static void placeholder_target(DcnStageCtx *ctx, DcnRolloutTarget *t, const GError *why)
+{
+    const DcnDefinition *def = ctx->def;
+    const char *url = def->registry_url;
+    const char *host = url && strstr(url, "://") ? strstr(url, "://") + 3 : "registry.invalid";
+    g_autofree char *h = g_strndup(host, strcspn(host, "/"));
+    g_autofree char *repository = g_ascii_strdown(def->registry_repository ? def->registry_repository : def->name, -1);
+    g_autofree char *bare = g_strdup_printf("%s/%s", h, repository);
+    g_autofree char *cluster_repo = dcn_deploy_repository_for_cluster(bare, def->deploy_registry);
+    t->image = g_strdup_printf("%s@" DCN_DEPLOY_PLACEHOLDER_DIGEST, cluster_repo);
+    t->version = g_strdup(def->version);
+    g_autofree char *reason = g_error_matches(why, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
+                                  ? g_strdup_printf("push has not run yet (no %s/push.json)", def->state_dir)
+                                  : g_strdup(why->message);
+    dcn_plan(ctx,
+             "%s: the image below is a PLACEHOLDER, %s (the digest of zeros stands for the one push will record; "
+             "the served commit is not known yet, so verification would only expect the ref)",
+             reason, t->image);
+    json_object_set_boolean_member(ctx->result, "placeholder_image", TRUE);
+}
+
 gboolean dcn_stage_deploy(DcnStageCtx *ctx, GError **error)
 {
     DcnRollout r;
@@ -106,6 +131,10 @@ gboolean dcn_stage_deploy(DcnStageCtx *ctx, GError **error)
             t.version = g_steal_pointer(&pushed.version);
             t.commit = g_steal_pointer(&pushed.commit);
         }
+    } else if (ctx->dry_run) {
+        g_autoptr(GError) none = NULL;
+        if (!target_from_push(ctx, &t, &none))
+            placeholder_target(ctx, &t, none);
     } else if (!target_from_push(ctx, &t, error)) {
         goto out;
     }

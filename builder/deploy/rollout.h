@@ -8,6 +8,9 @@
 #include "render.h"
 #include "stage.h"
 
+/* The digest a dry run uses before push has recorded one (deploy.c). */
+#define DCN_DEPLOY_PLACEHOLDER_DIGEST "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+
 typedef struct {
     char *image;   /* REPO@sha256:<64 hex> */
     char *version; /* the version it serves, or NULL when unknown */

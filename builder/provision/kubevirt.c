@@ -65,6 +65,12 @@ static gboolean image_source(const char *image, char **out_dv_source, char **out
     return TRUE;
 }
 
+gboolean dcn_kubevirt_image_check(const char *image, GError **error)
+{
+    g_autofree char *dv_source = NULL, *container = NULL;
+    return image_source(image, &dv_source, &container, error);
+}
+
 gboolean dcn_kubevirt_render(const DcnDefinition *def, const char *user_data, char **out_vm, char **out_secret,
                              GError **error)
 {
@@ -310,8 +316,9 @@ static gboolean kubevirt_up(DcnProvision *p, GError **error)
     if (strcmp(def->kubevirt_ssh_via, "virtctl") == 0) {
         /* from outside the cluster: tunnel through the API server */
         t->host = g_strdup_printf("vm.%s.%s", def->vm_name, def->kubevirt_namespace);
-        t->proxy_command = g_strdup_printf("virtctl port-forward --stdio=true vm/%s/%s %u", def->vm_name,
-                                           def->kubevirt_namespace, t->port);
+        /* -n NS and vm/NAME: older virtctl rejects the vm/NAME/NS form */
+        t->proxy_command = g_strdup_printf("virtctl -n %s port-forward --stdio=true vm/%s %u", def->kubevirt_namespace,
+                                           def->vm_name, t->port);
     } else {
         t->host = g_steal_pointer(&ip);
     }

@@ -97,6 +97,9 @@ char *dcn_provision_user_data(const DcnDefinition *def, const char *public_key, 
  * secret.yaml). No cluster access: the unit tests call it. */
 gboolean dcn_kubevirt_render(const DcnDefinition *def, const char *user_data, char **out_vm, char **out_secret,
                              GError **error);
+/* kubevirt.c: whether vm.image is a form provider kubevirt takes (the
+ * error says which forms when not). */
+gboolean dcn_kubevirt_image_check(const char *image, GError **error);
 /* libvirt.c: the domain XML for def (disk, seed and console paths given). */
 char *dcn_libvirt_render(const DcnDefinition *def, const char *disk, const char *seed, const char *console,
                          guint ssh_port, GError **error);

@@ -240,6 +240,101 @@ static void test_kubevirt_containerdisk_and_bad_images(void **state)
     assert_non_null(strstr(error->message, "provider kubevirt needs vm.image"));
 }
 
+/* Kubernetes label values: at most 63 characters, empty or starting and
+ * ending alphanumeric, [-_.A-Za-z0-9] between (apimachinery's
+ * IsValidLabelValue). */
+static gboolean label_value_valid(const char *v)
+{
+    size_t n = strlen(v);
+    if (n == 0)
+        return TRUE;
+    if (n > 63 || !g_ascii_isalnum(v[0]) || !g_ascii_isalnum(v[n - 1]))
+        return FALSE;
+    for (const char *p = v; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+            return FALSE;
+    return TRUE;
+}
+
+/* The value of key in mapping n (keys may contain dots), or fails. */
+static yaml_node_t *member(Yaml *y, yaml_node_t *n, const char *key)
+{
+    if (n && n->type == YAML_MAPPING_NODE)
+        for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+            yaml_node_t *k = yaml_document_get_node(&y->doc, pair->key);
+            if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+                return yaml_document_get_node(&y->doc, pair->value);
+        }
+    fail_msg("no member '%s'", key);
+    return NULL;
+}
+
+/* Every value under any "labels" mapping of the document; returns how many. */
+static guint check_labels(Yaml *y, yaml_node_t *n, gboolean in_labels)
+{
+    guint count = 0;
+    if (n->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
+            yaml_node_t *k = yaml_document_get_node(&y->doc, pair->key);
+            yaml_node_t *v = yaml_document_get_node(&y->doc, pair->value);
+            if (in_labels) {
+                if (v->type != YAML_SCALAR_NODE || !label_value_valid((const char *)v->data.scalar.value))
+                    fail_msg("label %s: invalid value '%s'", (const char *)k->data.scalar.value,
+                             v->type == YAML_SCALAR_NODE ? (const char *)v->data.scalar.value : "(not a scalar)");
+                count++;
+            } else {
+                count += check_labels(y, v, strcmp((const char *)k->data.scalar.value, "labels") == 0);
+            }
+        }
+    } else if (n->type == YAML_SEQUENCE_NODE) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+            count += check_labels(y, yaml_document_get_node(&y->doc, *it), FALSE);
+    }
+    return count;
+}
+
+/* Names and versions the definition accepts but label values would not
+ * (128 characters, '.', '_' or '-' at an end) go into annotations: the VM
+ * and Secret stay applicable, and the annotations carry them unchanged. */
+static void test_kubevirt_labels_valid_for_any_name_and_version(void **state)
+{
+    static const struct {
+        const char *name, *version;
+    } cases[] = {
+        {"dcn-edge", "2.0.0"},
+        {"dcn-edge", "9.4.20240101-build.7_"},
+        {"dcn-edge", "1-aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                     "aaaaaaaaaaaaaaaaaaaaaaaaa"},
+        {"_edge.", "1.0.0-"},
+        {".Edge-Image_With_A_Rather_Long_Name_That_Goes_On_And_On_Past_Sixty_Three", "3"},
+    };
+    static const char *const images[] = {"https://images.example.com/rhel-9.4-x86_64-kvm.qcow2",
+                                         "containerdisk:registry.example.com/rhel9-kvm:9.4"};
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        for (size_t j = 0; j < G_N_ELEMENTS(images); j++) {
+            g_autofree char *text = g_strdup_printf("name: %s\nversion: %s\nref: rhel/9/x86_64/edge\nrepo: /srv/r\n"
+                                                    "vm:\n  templates: %s\n  image: %s\n",
+                                                    cases[i].name, cases[i].version, DCN_TEMPLATES, images[j]);
+            g_autoptr(DcnDefinition) def = dcn_definition_new();
+            g_autoptr(GError) error = NULL;
+            if (!dcn_definition_parse(def, text, strlen(text), "t.yaml", "/tmp", &error) ||
+                !dcn_definition_finish(def, &error))
+                fail_msg("case %zu: %s", i, error->message);
+            Yaml vm = {0}, secret = {0};
+            render_kubevirt(def, &vm, &secret, NULL);
+            assert_true(check_labels(&vm, yaml_document_get_root_node(&vm.doc), FALSE) >= 4);
+            assert_true(check_labels(&secret, yaml_document_get_root_node(&secret.doc), FALSE) >= 3);
+            assert_string_equal(member(&vm, member(&vm, member(&vm, yaml_document_get_root_node(&vm.doc), "metadata"),
+                                                   "annotations"), "dcn.builder/image")->data.scalar.value,
+                                cases[i].name);
+            assert_string_equal(member(&vm, member(&vm, member(&vm, yaml_document_get_root_node(&vm.doc), "metadata"),
+                                                   "annotations"), "dcn.builder/version")->data.scalar.value,
+                                cases[i].version);
+            yaml_free(&vm), yaml_free(&secret);
+        }
+    }
+}
+
 /* ---- libvirt ---- */
 
 typedef struct {
@@ -413,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_kubevirt_datavolume_http),
         cmocka_unit_test(test_kubevirt_datasource_defaults),
         cmocka_unit_test(test_kubevirt_containerdisk_and_bad_images),
+        cmocka_unit_test(test_kubevirt_labels_valid_for_any_name_and_version),
         cmocka_unit_test(test_libvirt_domain),
         cmocka_unit_test(test_semver_table),
         cmocka_unit_test(test_blueprint_generated),

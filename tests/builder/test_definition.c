@@ -43,7 +43,7 @@ static const ErrorCase error_cases[] = {
      "t.yaml:2: key 'version': expected a version such as 2.0.0: a letter or digit first, then letters, digits, "
      "'.', '_', '-' (at most 128), got '.1'"},
     {"name: 'my image'\n", "t.yaml:1: key 'name': expected letters, digits, '.', '_' and '-' only, got 'my image'"},
-    {"name: n\nversion: 1.0\nref: a\n", "definition: missing required key 'repo'"},
+    {"name: n\nversion: 1.0\nref: a\n", "t.yaml:1: missing required key 'repo'"},
     {BASIC "keep: 3\ndeltas_from: 3\n",
      "t.yaml:6: key 'deltas_from' (3) must be less than 'keep' (3, t.yaml:5): deltas from pruned versions would be "
      "deleted at once"},
@@ -63,6 +63,34 @@ static const ErrorCase error_cases[] = {
                                  "indentation while scanning a plain scalar"},
     {BASIC, NULL},
     {BASIC "sign:\n", NULL},
+    /* every problem of a document at once, in document order, each with its line */
+    {BASIC "colour: blue\nkeep: five\ncompose:\n  sorce: ./x\n  backend: docker\nkeep: 4\n",
+     "t.yaml:5: unknown key 'colour'\n"
+     "t.yaml:6: key 'keep': expected an integer from 1 to 1000, got 'five'\n"
+     "t.yaml:8: unknown key 'compose.sorce'\n"
+     "t.yaml:9: key 'compose.backend': expected one of tree, edge-commit, weldr, got 'docker'\n"
+     "t.yaml:10: duplicate key 'keep'"},
+    {"name: n\nkeep: 2\ndeltas_from: 2\n",
+     "t.yaml:1: missing required key 'version'\n"
+     "t.yaml:1: missing required key 'ref'\n"
+     "t.yaml:1: missing required key 'repo'\n"
+     "t.yaml:3: key 'deltas_from' (2) must be less than 'keep' (2, t.yaml:2): deltas from pruned versions would be "
+     "deleted at once"},
+    /* a rejected required key is not also reported missing */
+    {"name: 'a b'\nversion: 1\nref: a\nrepo: /r\n",
+     "t.yaml:1: key 'name': expected letters, digits, '.', '_' and '-' only, got 'a b'"},
+    /* composer.parent: a ref composer resolves at composer.url, never a commit */
+    {BASIC "composer:\n  parent: rhel/9/x86_64/edge-stable\n", NULL},
+    {BASIC "composer:\n  parent: 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n",
+     "t.yaml:6: key 'composer.parent': expected a ref on the hosted repo such as rhel/9/x86_64/edge, not a commit "
+     "checksum (most osbuild-composer versions take only a ref as parent; leave composer.parent out to build on the "
+     "hosted head), got '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'"},
+    {BASIC "composer:\n  parent: 'a ref'\n",
+     "t.yaml:6: key 'composer.parent': expected an ostree ref such as rhel/9/x86_64/edge (composer resolves it at "
+     "composer.url), got 'a ref'"},
+    {BASIC "composer:\n  parent: '-x'\n",
+     "t.yaml:6: key 'composer.parent': expected an ostree ref such as rhel/9/x86_64/edge (composer resolves it at "
+     "composer.url), got '-x'"},
 };
 
 static void test_errors(void **state)
@@ -170,6 +198,56 @@ static void test_overrides(void **state)
                                         "DCN_BUILDER_KEEP): deltas from pruned versions would be deleted at once");
 }
 
+/* Where a message points: the key's own line, else its section's, else
+ * the file's first line; overrides name their flag. */
+static void test_where(void **state)
+{
+    static const char yaml[] = BASIC "registry:\n  username: u\nprovider:\n  kind: kubevirt\n";
+    g_autoptr(DcnDefinition) def = dcn_definition_new();
+    g_autoptr(GError) error = NULL;
+    assert_true(dcn_definition_parse(def, yaml, strlen(yaml), "t.yaml", BASE, &error));
+    assert_true(dcn_definition_set(def, "vm.image", "https://x/y.qcow2", "--vm-image", &error));
+    assert_true(dcn_definition_finish(def, &error));
+    assert_string_equal(dcn_definition_where(def, "registry.username"), "t.yaml:6");
+    assert_string_equal(dcn_definition_where(def, "registry.url"), "t.yaml:5");
+    assert_string_equal(dcn_definition_where(def, "provider.kind"), "t.yaml:8");
+    assert_string_equal(dcn_definition_where(def, "vm.image"), "--vm-image");
+    assert_string_equal(dcn_definition_where(def, "deploy.url"), "t.yaml:1");
+    assert_null(dcn_definition_origin(def, "deploy.url"));
+    assert_int_equal(dcn_definition_problems(def)->len, 0);
+}
+
+/* kubevirt.ssh_via: the VMI's address inside the cluster (a pod has
+ * KUBERNETES_SERVICE_HOST), virtctl outside it; a written value wins. */
+static void test_ssh_via_default(void **state)
+{
+    static const struct {
+        const char *env, *yaml, *expected;
+    } cases[] = {
+        {NULL, BASIC, "virtctl"},
+        {"10.0.0.1", BASIC, "address"},
+        {NULL, BASIC "kubevirt:\n  ssh_via: address\n", "address"},
+        {"10.0.0.1", BASIC "kubevirt:\n  ssh_via: virtctl\n", "virtctl"},
+    };
+    g_autofree char *saved = g_strdup(g_getenv("KUBERNETES_SERVICE_HOST"));
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        if (cases[i].env)
+            g_setenv("KUBERNETES_SERVICE_HOST", cases[i].env, TRUE);
+        else
+            g_unsetenv("KUBERNETES_SERVICE_HOST");
+        g_autoptr(DcnDefinition) def = dcn_definition_new();
+        g_autoptr(GError) error = NULL;
+        assert_true(dcn_definition_parse(def, cases[i].yaml, strlen(cases[i].yaml), "t.yaml", BASE, &error));
+        assert_true(dcn_definition_finish(def, &error));
+        if (strcmp(def->kubevirt_ssh_via, cases[i].expected) != 0)
+            fail_msg("case %zu: ssh_via %s, expected %s", i, def->kubevirt_ssh_via, cases[i].expected);
+    }
+    if (saved)
+        g_setenv("KUBERNETES_SERVICE_HOST", saved, TRUE);
+    else
+        g_unsetenv("KUBERNETES_SERVICE_HOST");
+}
+
 /* The commented example in the repo is a valid definition. */
 static void test_example_file(void **state)
 {
@@ -191,6 +269,8 @@ int main(void)
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_example_file),
+        cmocka_unit_test(test_where),
+        cmocka_unit_test(test_ssh_via_default),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
