@@ -60,8 +60,8 @@ void access_log_flush(struct access_log *log)
 
 void access_log_append(struct access_log *log, const struct timeval *now, const struct access_log_entry *e)
 {
-    /* timestamp 40, peer 64, numbers and field names 100 */
-    if (log->len + e->request_part_len + e->ua_part_len + 256 > sizeof log->buf)
+    /* timestamp 40, peer 64, numbers and field names 100, reason 56 */
+    if (log->len + e->request_part_len + e->ua_part_len + 320 > sizeof log->buf)
         access_log_flush(log);
     if (now->tv_sec != log->ts_sec) {
         struct tm tm;
@@ -96,6 +96,12 @@ void access_log_append(struct access_log *log, const struct timeval *now, const 
     memcpy(p + len, " dur_us=", 8);
     len += 8;
     len += fmt_u64(p + len, e->duration_us);
+    if (e->reason) {
+        size_t reason_len = strnlen(e->reason, 48);
+        memcpy(p + len, " reason=", 8);
+        memcpy(p + len + 8, e->reason, reason_len);
+        len += 8 + reason_len;
+    }
     p[len++] = ' ';
     memcpy(p + len, e->ua_part, e->ua_part_len);
     len += e->ua_part_len;

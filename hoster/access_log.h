@@ -30,6 +30,8 @@ struct access_log_entry {
     int status;
     uint64_t bytes;
     uint64_t duration_us;
+    const char *reason; /* why the request was refused ("symlink-outside-root"), a
+                           static word logged as reason=WORD, or NULL */
 };
 
 /* Write 'method=M path="T"' / 'ua="U"' into out (cap bytes, at least 64),

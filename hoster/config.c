@@ -41,6 +41,7 @@ static const struct opt_spec opt_specs[] = {
     {"sendfile-min", OPT_SIZE, OFF(sendfile_min), "BYTES", "files this large go by sendfile, smaller are read and cached (default 16k)"},
     {"access-log", OPT_BOOL, OFF(access_log), "on|off", "access log lines on stdout (default on)"},
     {"list-dirs", OPT_FLAG, OFF(list_dirs), NULL, "HTML listings for directories (default: 403)"},
+    {"follow-symlinks", OPT_FLAG, OFF(follow_symlinks), NULL, "follow symlinks wherever they lead, for operators who own the whole tree (default: only links that stay inside the root; others get 403)"},
 };
 #define NUM_OPTS (sizeof opt_specs / sizeof opt_specs[0])
 

@@ -36,6 +36,7 @@ struct hoster_config {
     size_t sendfile_min;  /* files this large or larger go by sendfile */
     bool access_log;
     bool list_dirs;
+    bool follow_symlinks; /* follow links wherever they lead, not only inside the root */
 };
 
 /* A duration setting as libevent wants it. */

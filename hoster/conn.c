@@ -35,6 +35,7 @@ struct pending_log {
     uint64_t body_len;
     uint64_t start_ns;
     int status;
+    const char *reason;  /* static string or NULL */
     size_t request_len;  /* text = request part, then ua part */
     size_t ua_len;
     char text[];
@@ -123,6 +124,7 @@ static void conn_complete_pending(struct conn *c, bool final)
             .status = p->status,
             .bytes = body_sent,
             .duration_us = (now - p->start_ns) / 1000,
+            .reason = p->reason,
         };
         log_response(c, &e);
         c->pending = p->next;
@@ -156,6 +158,7 @@ static void conn_account(struct conn *c, uint64_t bytes, const struct response_i
             .status = ri->status,
             .bytes = ri->body_len,
             .duration_us = (conn_now_ns() - ri->start_ns) / 1000,
+            .reason = ri->reason,
         };
         log_response(c, &e);
         return;
@@ -168,6 +171,7 @@ static void conn_account(struct conn *c, uint64_t bytes, const struct response_i
     p->body_len = ri->body_len;
     p->start_ns = ri->start_ns;
     p->status = ri->status;
+    p->reason = ri->reason;
     p->request_len = request_len;
     p->ua_len = ua_len;
     memcpy(p->text, request_part, request_len);

@@ -58,6 +58,7 @@ struct response_info {
     const char *target; size_t target_len;
     const char *ua; size_t ua_len;
     uint64_t start_ns;       /* CLOCK_MONOTONIC when the head was complete */
+    const char *reason;      /* a refusal's reason for the access log (static string), or NULL */
 };
 
 /* Sends a response made of iov (head and in-memory body): one writev when

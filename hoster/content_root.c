@@ -12,7 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-struct content_root *content_root_open(const char *path, uint64_t gen)
+struct content_root *content_root_open(const char *path, uint64_t gen, bool follow_symlinks)
 {
     int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
@@ -32,6 +32,7 @@ struct content_root *content_root_open(const char *path, uint64_t gen)
     }
     root->fd = fd;
     root->gen = gen;
+    root->follow_symlinks = follow_symlinks;
     root->dev = st.st_dev;
     root->ino = st.st_ino;
     root->real_path = realpath(path, NULL);
@@ -57,7 +58,8 @@ void content_root_unref(struct content_root *root)
 
 /* openat2 arrived in Linux 5.6; on older kernels fall back to openat, which
  * still cannot leave the root through ".." (paths are normalised first) but
- * can through a symlink planted inside the root. */
+ * can through a symlink planted inside the root (which is then the
+ * --follow-symlinks policy whatever the flag says). */
 static atomic_bool openat2_missing;
 
 int content_root_openat(const struct content_root *root, const char *rel, int flags)
@@ -67,7 +69,7 @@ int content_root_openat(const struct content_root *root, const char *rel, int fl
     if (!atomic_load_explicit(&openat2_missing, memory_order_relaxed)) {
         struct open_how how = {
             .flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
-            .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
+            .resolve = RESOLVE_NO_MAGICLINKS | (root->follow_symlinks ? 0 : RESOLVE_BENEATH),
         };
         long fd = syscall(SYS_openat2, root->fd, rel, &how, sizeof how);
         if (fd >= 0 || errno != ENOSYS)
@@ -75,4 +77,24 @@ int content_root_openat(const struct content_root *root, const char *rel, int fl
         atomic_store_explicit(&openat2_missing, true, memory_order_relaxed);
     }
     return openat(root->fd, rel, flags | O_CLOEXEC | O_NOCTTY);
+}
+
+const struct link_refusal *content_root_link_refusal(int err)
+{
+    static const struct link_refusal outside = {
+        "symlink-outside-root",
+        "a symlink on its path leads outside the root (an absolute link always counts as outside); only links that "
+        "stay inside are followed. To follow links wherever they point, start with --follow-symlinks "
+        "(DCN_HOSTER_FOLLOW_SYMLINKS=on)",
+        1u << 0,
+    };
+    static const struct link_refusal loop = {
+        "symlink-loop", "a symlink on its path loops, or is a /proc magic link (never followed, even with --follow-symlinks)",
+        1u << 1,
+    };
+    switch (err) {
+    case EXDEV: return &outside; /* RESOLVE_BENEATH: paths are normalised, so only a link escapes */
+    case ELOOP: return &loop;
+    default: return NULL;
+    }
 }

@@ -24,6 +24,8 @@ struct file_cache_entry {
     ino_t ino;
     off_t size;
     struct timespec mtime, ctime;
+    bool verify;            /* the path ends in a symlink, whose target the content watch
+                               does not see change: check every hit with a stat */
     char *head_tail;        /* "Content-Type: ...\r\n...Accept-Ranges: bytes\r\n\r\n" */
     size_t head_tail_len;
     char *validators;       /* "Last-Modified: ...\r\nETag: ...\r\n" inside head_tail */

@@ -24,7 +24,7 @@ void kickstart_respond(struct request *r)
     const struct hoster_config *cfg = w->srv->cfg;
     int fd = content_root_openat(r->root, r->path, O_RDONLY | O_NONBLOCK);
     if (fd < 0) {
-        respond_error(r->conn, r, errno == ENOENT || errno == ENOTDIR ? 404 : 403);
+        respond_open_failed(r, errno);
         return;
     }
     struct stat st;

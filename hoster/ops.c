@@ -30,6 +30,7 @@ static void ops_status(struct request *r, bool ready)
     strbuf_json_string(&sb, r->root->real_path, strlen(r->root->real_path));
     strbuf_puts(&sb, ",\"repo_path\":");
     strbuf_json_string(&sb, srv->cfg->repo_path, strlen(srv->cfg->repo_path));
+    strbuf_printf(&sb, ",\"symlink_policy\":\"%s\"", server_symlink_policy(srv->cfg));
     strbuf_puts(&sb, ",\"refs\":{");
     for (size_t i = 0; rc == 0 && i < refs.n; i++) {
         if (i)

@@ -5,12 +5,14 @@
 #include "fmt.h"
 #include "content_root.h"
 #include "kickstart.h"
+#include "log.h"
 #include "ops.h"
 #include "path_norm.h"
 #include "server.h"
 #include "static_file.h"
 #include "worker.h"
 
+#include <errno.h>
 #include <string.h>
 
 struct status_text {
@@ -76,6 +78,7 @@ void respond_info(const struct request *r, int status, uint64_t body_len, struct
         ri->ua = r->info.user_agent;
         ri->ua_len = r->info.user_agent_len;
     }
+    ri->reason = r->reason;
 }
 
 void respond_send(const struct request *r, int status, const char *head, size_t head_len,
@@ -145,6 +148,26 @@ void respond_error(struct conn *c, const struct request *r, int status)
         extra_len = strlen(extra);
     }
     respond_memory(r, status, "text/plain; charset=utf-8", extra, extra_len, body, n);
+}
+
+void respond_open_failed(struct request *r, int err)
+{
+    int status;
+    switch (err) {
+    case ENOENT: case ENOTDIR: case ENAMETOOLONG: status = 404; break;
+    case EACCES: case EPERM: case EXDEV: case ELOOP: status = 403; break;
+    default: status = 500; break;
+    }
+    const struct link_refusal *why = content_root_link_refusal(err);
+    if (why) {
+        r->reason = why->reason;
+        if (!(r->w->link_warned & why->bit)) {
+            r->w->link_warned |= why->bit;
+            log_info("worker %u: 403 for /%s: %s; this worker logs further such refusals only in the access log, "
+                     "as reason=%s", r->w->id, r->path, why->advice, why->reason);
+        }
+    }
+    respond_error(r->conn, r, status);
 }
 
 void respond_to_request(struct conn *c, const struct http_request_head *head, uint64_t start_ns)

@@ -26,6 +26,7 @@ struct request {
     bool head_only;          /* HEAD: headers without the body */
     uint64_t start_ns;
     struct content_root *root;
+    const char *reason;      /* why it is refused, for the access log (static string), or NULL */
 };
 
 void respond_to_request(struct conn *c, const struct http_request_head *head, uint64_t start_ns);
@@ -33,6 +34,11 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
 /* An error response with a short text body. r may be NULL when the request
  * could not be parsed (the connection then closes). */
 void respond_error(struct conn *c, const struct request *r, int status);
+
+/* The answer when opening the request's file failed with err: 404 (missing),
+ * 403 (refused) or 500. A refusal because of a symlink sets r->reason, and
+ * the worker's first one of each kind also says on stderr what to do. */
+void respond_open_failed(struct request *r, int err);
 
 /* Writes "HTTP/1.1 <status>\r\n", Server, Date and, when needed, Connection
  * into out (at least 256 bytes); returns the length. */

@@ -59,6 +59,26 @@ static void on_content_change(void *arg)
     atomic_fetch_add_explicit(&srv->cache_epoch, 1, memory_order_acq_rel);
 }
 
+/* Says once, when a root is opened, that the repository itself cannot be
+ * served because of a link, rather than leaving a user with only 403s. */
+static void server_check_repo_links(const struct server *srv, const struct content_root *root)
+{
+    int fd = content_root_openat(root, srv->cfg->repo_path, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        close(fd);
+        return;
+    }
+    const struct link_refusal *why = content_root_link_refusal(errno);
+    if (why)
+        log_info("repository /%s: every request below it will get 403 (reason=%s): %s", srv->cfg->repo_path,
+                 why->reason, why->advice);
+}
+
+const char *server_symlink_policy(const struct hoster_config *cfg)
+{
+    return cfg->follow_symlinks ? "follow" : "inside-root";
+}
+
 /* (Re)starts the content watch for the current root. */
 static void server_watch_content(struct server *srv)
 {
@@ -81,7 +101,7 @@ static void server_check_root(struct server *srv, bool force)
     }
     if (!force && st.st_dev == srv->root->dev && st.st_ino == srv->root->ino)
         return;
-    struct content_root *fresh = content_root_open(srv->cfg->root, srv->root->gen + 1);
+    struct content_root *fresh = content_root_open(srv->cfg->root, srv->root->gen + 1, srv->cfg->follow_symlinks);
     if (!fresh)
         return;
     pthread_mutex_lock(&srv->root_lock);
@@ -92,6 +112,7 @@ static void server_check_root(struct server *srv, bool force)
     log_info("content root %s -> %s (generation %llu)", srv->cfg->root, fresh->real_path,
              (unsigned long long)fresh->gen);
     content_root_unref(old);
+    server_check_repo_links(srv, fresh);
     server_watch_content(srv);
 }
 
@@ -268,7 +289,7 @@ int server_run(const struct hoster_config *cfg)
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (rlim_t)cfg->max_connections + 64)
         log_info("warning: open-file limit %llu is below --max-connections %u; accepts pause when it runs out",
                  (unsigned long long)nofile.rlim_cur, cfg->max_connections);
-    srv->root = content_root_open(cfg->root, 1);
+    srv->root = content_root_open(cfg->root, 1, cfg->follow_symlinks);
     if (!srv->root) {
         log_info("cannot serve: content root %s must be a readable directory (see --root)", cfg->root);
         return 1;
@@ -317,8 +338,11 @@ int server_run(const struct hoster_config *cfg)
     srv->poll_ev = event_new(srv->base, -1, EV_PERSIST, on_root_poll, srv);
     event_add(srv->poll_ev, &poll);
 
-    log_info("serving %s (repository at /%s) with %u worker threads", srv->root->real_path,
-             cfg->repo_path, srv->num_workers);
+    log_info("serving %s (repository at /%s) with %u worker threads; symlinks: %s", srv->root->real_path,
+             cfg->repo_path, srv->num_workers,
+             cfg->follow_symlinks ? "followed wherever they lead (--follow-symlinks)"
+                                  : "followed only inside the root (--follow-symlinks follows all)");
+    server_check_repo_links(srv, srv->root);
     event_base_dispatch(srv->base);
     status = 0;
 

@@ -44,6 +44,10 @@ struct content_root *server_acquire_root(struct server *srv);
 /* Ready: not stopping and <root>/<repo-path>/config is a readable file. */
 bool server_is_ready(struct server *srv, const struct content_root *root);
 
+/* The symlink policy in force, as /-/status names it: "inside-root" or
+ * "follow". */
+const char *server_symlink_policy(const struct hoster_config *cfg);
+
 /* Starts everything and blocks until the server has drained. Returns the
  * process exit status. */
 int server_run(const struct hoster_config *cfg);

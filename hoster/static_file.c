@@ -283,15 +283,6 @@ static void send_representation(struct request *r, struct representation *rep)
     send_full(r, rep);
 }
 
-static int status_for_errno(int err)
-{
-    switch (err) {
-    case ENOENT: case ENOTDIR: case ENAMETOOLONG: return 404;
-    case EACCES: case EPERM: case EXDEV: case ELOOP: return 403;
-    default: return 500;
-    }
-}
-
 static bool read_all(int fd, char *buf, size_t len)
 {
     size_t off = 0;
@@ -331,9 +322,10 @@ void static_file_respond(struct request *r)
         struct file_cache_entry *e = file_cache_get(w->cache, r->path, r->path_len);
         if (e) {
             /* The content watch drops caches when such files change; without
-             * it (inotify limits) one stat, still no open/read/close. */
-            if (atomic_load_explicit(&w->srv->cache_trusted, memory_order_relaxed) ||
-                (fstatat(r->root->fd, r->path, &st, AT_SYMLINK_NOFOLLOW) == 0 && file_cache_entry_fresh(e, &st))) {
+             * it (inotify limits), or for a file that is a symlink, one stat
+             * of what the path leads to now, still no open/read/close. */
+            if ((!e->verify && atomic_load_explicit(&w->srv->cache_trusted, memory_order_relaxed)) ||
+                (fstatat(r->root->fd, r->path, &st, 0) == 0 && file_cache_entry_fresh(e, &st))) {
                 metrics_add(&w->metrics.cache_hits, 1);
                 rep_from_entry(&rep, e);
                 send_representation(r, &rep);
@@ -346,7 +338,7 @@ void static_file_respond(struct request *r)
 
     int fd = content_root_openat(r->root, r->path, O_RDONLY | O_NONBLOCK);
     if (fd < 0) {
-        respond_error(r->conn, r, status_for_errno(errno));
+        respond_open_failed(r, errno);
         return;
     }
     if (fstat(fd, &st) < 0) {
@@ -392,6 +384,10 @@ void static_file_respond(struct request *r)
             e->size = st.st_size;
             e->mtime = st.st_mtim;
             e->ctime = st.st_ctim;
+            /* A file that is itself a link can change where it leads
+             * without an event in any watched directory. */
+            struct stat lst;
+            e->verify = fstatat(r->root->fd, r->path, &lst, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(lst.st_mode);
             rep_from_entry(&rep, e);
             send_representation(r, &rep);
             return;

@@ -40,6 +40,7 @@ struct worker {
     bool force_close;              /* drain timeout: drop everything now */
     struct content_root *root;     /* the root this worker serves, referenced */
     struct file_cache *cache;      /* NULL when --cache-size 0 */
+    unsigned link_warned;          /* kinds of symlink refusal already explained on stderr (respond.c) */
     uint64_t cache_epoch;          /* srv->cache_epoch the cache was last valid for */
     struct access_log log;
     struct metrics metrics;

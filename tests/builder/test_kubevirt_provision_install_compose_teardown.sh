@@ -38,6 +38,7 @@ vm:
   user: $ME
 kubevirt:
   namespace: dcn-build
+  ssh_via: address      # the fake VMI's address is the test's sshd (no virtctl here)
 ssh:
   port: $SSHD_PORT
 install:

@@ -63,12 +63,32 @@ static void test_line(void **state)
     assert_string_equal(log.buf, "ts=2026-11-27T00:32:05.123Z peer=127.0.0.1:5 method=GET path=\"/x\" status=304 bytes=0 dur_us=57 ua=\"-\"\n");
 }
 
+/* A refusal carries its reason, after the numbers and before ua. */
+static void test_line_with_reason(void **state)
+{
+    (void)state;
+    static struct access_log log;
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    log.stdout_lock = &lock;
+    struct timeval now = {1795739525, 0};
+    struct access_log_entry e = {
+        .request_part = "method=GET path=\"/repo/config\"", .request_part_len = 30,
+        .ua_part = "ua=\"-\"", .ua_part_len = 6,
+        .peer = "127.0.0.1:5", .status = 403, .bytes = 10, .duration_us = 9,
+        .reason = "symlink-outside-root",
+    };
+    access_log_append(&log, &now, &e);
+    log.buf[log.len] = '\0';
+    assert_string_equal(log.buf, "ts=2026-11-27T00:32:05.000Z peer=127.0.0.1:5 method=GET path=\"/repo/config\" status=403 bytes=10 dur_us=9 reason=symlink-outside-root ua=\"-\"\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_request_part),
         cmocka_unit_test(test_truncation_and_newlines),
         cmocka_unit_test(test_line),
+        cmocka_unit_test(test_line_with_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
