@@ -136,11 +136,19 @@ void respond_error(struct conn *c, const struct request *r, int status)
             r = &bare;
         }
     }
+    /* The status line's text as the body, except for 404: libostree's curl
+     * fetcher (2022.7) keeps the body of a 404 from one mirror (mirrorlist,
+     * contenturl) in the file it then fills from the next, and the object
+     * fails to parse ("File header size 875574304", i.e. "404 "). An empty
+     * 404 is what ostree-trivial-httpd sends. */
     char body[64];
     const char *line = status_line(status);
-    size_t n = strlen(line) - 9 - 2; /* "HTTP/1.1 " ... "\r\n" */
-    memcpy(body, line + 9, n);
-    body[n++] = '\n';
+    size_t n = 0;
+    if (status != 404) {
+        n = strlen(line) - 9 - 2; /* "HTTP/1.1 " ... "\r\n" */
+        memcpy(body, line + 9, n);
+        body[n++] = '\n';
+    }
     const char *extra = NULL;
     size_t extra_len = 0;
     if (status == 405) {

@@ -19,7 +19,7 @@ expect_fail() {
     pass "$name: $(grep '^dcn-builder:' "$T/err" | tail -n1)"
 }
 
-expect_fail "missing source" "compose.source $T/nope: No such file" -- builder compose -f def.yaml --source nope
+expect_fail "missing source" "compose.source $T/nope: [Nn]o such file" -- builder compose -f def.yaml --source nope
 write_def bad.yaml "delta_min_fallback_mb: lots"
 expect_fail "wrong type" "bad.yaml:10: key 'delta_min_fallback_mb': expected an integer from 0 to 1048576, got 'lots'" -- builder compose -f bad.yaml
 write_def bad2.yaml "sign: yes"
@@ -53,7 +53,7 @@ head -c 150000 full.tar.gz >truncated.tar.gz
 expect_fail "truncated tarball" "Reading archive .*truncated.tar.gz" -- builder compose -f def.yaml --source truncated.tar.gz
 [[ -z $(ls -A outside) && ! -e /tmp/passwd ]] || fail "something was written outside the staging repo"
 [[ ! -e root/repo ]] || fail "a failed compose created the hosted repo"
-expect_fail "publish without compose" "is not staged" -- builder publish -f def.yaml
+expect_fail "publish without compose" "publish needs version 1.0.0 staged by compose" -- builder publish -f def.yaml
 [[ ! -e root/repo/refs/heads/rhel ]] || fail "something was published"
 pass "nothing written outside staging, nothing published"
 

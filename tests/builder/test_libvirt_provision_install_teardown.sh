@@ -18,10 +18,12 @@ SSHD_PORT=$(free_port)
 STATE=$T/.dcn-state/dcn-edge
 sshd_start "$STATE/builder/id_ed25519.pub"
 qemu-img create -q -f qcow2 base.qcow2 64M
+# the fake virsh boots nothing, but preflight wants the files the domain names
+mkdir -p boot && : >boot/vmlinuz && : >boot/initrd.img
 
 write_def def.yaml "provider:" "  kind: libvirt" "  timeout_s: 30" "vm:" "  image: ./base.qcow2" "  cpus: 2" \
     "  memory_mib: 2048" "  disk_gib: 1" "  user: $ME" "  cloud_config: |" "    locale: false" \
-    "libvirt:" "  uri: qemu:///system" "  domain_type: qemu" "  kernel: /boot/vmlinuz" "  initrd: /boot/initrd.img" \
+    "libvirt:" "  uri: qemu:///system" "  domain_type: qemu" "  kernel: $T/boot/vmlinuz" "  initrd: $T/boot/initrd.img" \
     "  cmdline: root=/dev/vda rw console=ttyS0 net.ifnames=0" "ssh:" "  port: $SSHD_PORT" \
     "install:" "  packages: [dcn-test-tool]" "  commands: [\"mkdir -p $T/installed\", \"touch $T/installed/tool\"]" \
     "  check: test -f $T/installed/tool"

@@ -44,8 +44,10 @@ expect_eq "$(header content-type "$T/ks.h")" "text/plain; charset=utf-8" "Conten
 check_ks /site/a/extra.ks https://dcn.apps.example.com "nested, unknown placeholders"
 grep -qF '# @FOO@ stays, @REF stays, user@example.com stays, @@ stays' "$T/ks.got" || fail "unknown @FOO@ text was changed"
 grep -qF "@BAR@" "$T/ks.got" || fail "@BAR@ was changed"
-# With --public-url the Host is not needed: even an invalid one is no error.
-check_ks /dcn.ks https://dcn.apps.example.com "--public-url, invalid Host" -H 'Host: evil.com/x'
+# With --public-url the Host is not needed for the URL, but an invalid one
+# is still a malformed request (RFC 9112 3.2: 400 for any path).
+expect_eq "$(http_code "$URL/dcn.ks" -H 'Host: evil.com/x')" 400 "kickstart with --public-url, invalid Host"
+check_ks /dcn.ks https://dcn.apps.example.com "--public-url, no Host needed" -H 'Host: other.example:81'
 # HEAD: same length, no body.
 curl -sS -I -o "$T/head.h" "$URL/dcn.ks"
 curl -sS -o "$T/get.body" "$URL/dcn.ks"
@@ -69,11 +71,11 @@ for bad in 'evil.com/x' 'evil.com x' '[::1' '[::1:8080' 'evil.com:80x' 'user@evi
 done
 expect_eq "$(http_code "$URL/dcn.ks" -H 'Host;')" 400 "kickstart with an empty Host"
 expect_eq "$(http_code "$URL/dcn.ks" -H 'Host:')" 400 "kickstart over HTTP/1.1 without Host"
-# The Host is only needed for kickstarts: a repo file with an odd Host is served.
-expect_eq "$(http_code "$URL/repo/config" -H 'Host: evil.com/x')" 200 "repo/config with Host 'evil.com/x' (not needed)"
+# An invalid Host is refused for every path (RFC 9112 3.2), not only kickstarts.
+expect_eq "$(http_code "$URL/repo/config" -H 'Host: evil.com/x')" 400 "repo/config with Host 'evil.com/x'"
 expect_eq "$(http_code "$URL/dcn.ks")" 200 "kickstart after the 400s"
 hoster_stop
-pass "invalid Host -> 400 for kickstarts only"
+pass "invalid Host -> 400"
 
 # ---- 3. --ref -------------------------------------------------------------------------------
 V1=$(ostree --repo="$T/root/repo" rev-parse "$REF^")
