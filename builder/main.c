@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build_info.h"
 #include "error.h"
 #include "preflight.h"
 #include "stage.h"
@@ -138,6 +139,9 @@ static char *usage_description(void)
     GString *s = g_string_new("Stages:\n");
     for (size_t i = 0; i < G_N_ELEMENTS(stages); i++)
         g_string_append_printf(s, "  %-10s %s\n", stages[i].name, stages[i].summary);
+    g_string_append_printf(s, "  %-10s %s\n", "version",
+                           "print dcn-builder's own version and the commit it was built from (no -f needed); "
+                           "--version is the image's version");
     g_string_append(s, "\nEvery flag has an environment variable (flags win):\n"
                        "  -f/--file DCN_BUILDER_FILE, --json DCN_BUILDER_JSON=1, --to DCN_BUILDER_TO,\n"
                        "  --steps DCN_BUILDER_STEPS, --dry-run DCN_BUILDER_DRY_RUN=1, --image DCN_BUILDER_IMAGE");
@@ -285,6 +289,15 @@ int main(int argc, char **argv)
     if (!cli.json && (e = g_getenv("DCN_BUILDER_JSON")) && strcmp(e, "1") == 0)
         cli.json = TRUE;
 
+    if (argc == 2 && strcmp(argv[1], "version") == 0) {
+        /* the program's own version: --version is the image version a stage works on */
+        if (cli.json)
+            printf("{\"program\":\"dcn-builder\",\"version\":\"%s\",\"commit\":\"%s\"}\n", dcn_build_version(),
+                   dcn_build_commit());
+        else
+            printf("dcn-builder %s (commit %s)\n", dcn_build_version(), dcn_build_commit());
+        return 0;
+    }
     const StageDef *stage = NULL;
     for (size_t i = 0; argc >= 2 && i < G_N_ELEMENTS(stages); i++)
         if (strcmp(argv[1], stages[i].name) == 0)

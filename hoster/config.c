@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include "build_info.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -58,6 +60,7 @@ static void usage(FILE *out)
             env[j] = env[j] == '-' ? '_' : (char)(env[j] >= 'a' && env[j] <= 'z' ? env[j] - 32 : env[j]);
         fprintf(out, "  %-28s %s\n  %-28s   env %s\n", flag, o->help, "", env);
     }
+    fprintf(out, "  %-28s %s\n", "--version", "print the version and the commit it was built from");
     fprintf(out, "  %-28s %s\n\n", "--help", "this text");
     fprintf(out, "Operations endpoints on every listener: /-/live /-/ready /-/metrics /-/status\n"
                  "Signals: SIGHUP re-opens the root; SIGTERM/SIGINT drain and exit.\n");
@@ -269,11 +272,12 @@ int hoster_config_load(struct hoster_config *cfg, int argc, char **argv)
             return -1;
     }
 
-    struct option longopts[NUM_OPTS + 2];
+    struct option longopts[NUM_OPTS + 3];
     for (size_t i = 0; i < NUM_OPTS; i++)
         longopts[i] = (struct option){opt_specs[i].name, opt_specs[i].kind == OPT_FLAG ? no_argument : required_argument, NULL, (int)i};
     longopts[NUM_OPTS] = (struct option){"help", no_argument, NULL, 'h'};
-    longopts[NUM_OPTS + 1] = (struct option){0};
+    longopts[NUM_OPTS + 1] = (struct option){"version", no_argument, NULL, 'V'};
+    longopts[NUM_OPTS + 2] = (struct option){0};
     bool listen_from_flags = false;
     int c;
     opterr = 0;
@@ -281,6 +285,10 @@ int hoster_config_load(struct hoster_config *cfg, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         if (c == 'h') {
             usage(stdout);
+            return 1;
+        }
+        if (c == 'V') {
+            printf("dcn-hoster %s (commit %s)\n", dcn_build_version(), dcn_build_commit());
             return 1;
         }
         if (c == '?' || c < 0 || (size_t)c >= NUM_OPTS) {

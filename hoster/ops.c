@@ -1,5 +1,7 @@
 #include "ops.h"
 
+#include "build_info.h"
+
 #include "config.h"
 #include "content_root.h"
 #include "metrics.h"
@@ -42,8 +44,9 @@ static void ops_status(struct request *r, bool ready)
         else
             strbuf_puts(&sb, "null");
     }
-    strbuf_printf(&sb, "},\"content_generation\":%llu,\"uptime_seconds\":%lld,\"version\":\"%s\"}\n",
-                  (unsigned long long)r->root->gen, (long long)(time(NULL) - srv->started), DCN_VERSION);
+    strbuf_printf(&sb, "},\"content_generation\":%llu,\"uptime_seconds\":%lld,\"version\":\"%s\",\"commit\":\"%s\"}\n",
+                  (unsigned long long)r->root->gen, (long long)(time(NULL) - srv->started), dcn_build_version(),
+                  dcn_build_commit());
     if (rc == 0)
         refs_free(&refs);
     respond_text(r, 200, "application/json", sb.data, sb.len);

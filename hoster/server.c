@@ -1,5 +1,7 @@
 #include "server.h"
 
+#include "build_info.h"
+
 #include "config.h"
 #include "content_root.h"
 #include "content_watch.h"
@@ -21,6 +23,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 4096
@@ -72,6 +76,23 @@ static void server_check_repo_links(const struct server *srv, const struct conte
     if (why)
         log_info("repository /%s: every request below it will get 403 (reason=%s): %s", srv->cfg->repo_path,
                  why->reason, why->advice);
+}
+
+/* The access log's first line: which server wrote the lines that follow
+ * (a log shipped elsewhere no longer has stderr beside it). */
+static void server_log_start(struct server *srv)
+{
+    struct timeval now;
+    gettimeofday(&now, NULL);
+    struct tm tm;
+    gmtime_r(&now.tv_sec, &tm);
+    char ts[32];
+    strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
+    pthread_mutex_lock(&srv->stdout_lock);
+    dprintf(STDOUT_FILENO, "ts=%s.%03dZ event=start program=dcn-hoster version=%s commit=%s threads=%u symlinks=%s\n",
+            ts, (int)(now.tv_usec / 1000), dcn_build_version(), dcn_build_commit(), srv->num_workers,
+            server_symlink_policy(srv->cfg));
+    pthread_mutex_unlock(&srv->stdout_lock);
 }
 
 const char *server_symlink_policy(const struct hoster_config *cfg)
@@ -338,11 +359,13 @@ int server_run(const struct hoster_config *cfg)
     srv->poll_ev = event_new(srv->base, -1, EV_PERSIST, on_root_poll, srv);
     event_add(srv->poll_ev, &poll);
 
-    log_info("serving %s (repository at /%s) with %u worker threads; symlinks: %s", srv->root->real_path,
-             cfg->repo_path, srv->num_workers,
+    log_info("dcn-hoster %s (commit %s) serving %s (repository at /%s) with %u worker threads; symlinks: %s",
+             dcn_build_version(), dcn_build_commit(), srv->root->real_path, cfg->repo_path, srv->num_workers,
              cfg->follow_symlinks ? "followed wherever they lead (--follow-symlinks)"
                                   : "followed only inside the root (--follow-symlinks follows all)");
     server_check_repo_links(srv, srv->root);
+    if (cfg->access_log)
+        server_log_start(srv);
     event_base_dispatch(srv->base);
     status = 0;
 

@@ -46,6 +46,8 @@
 #define LBL_REF "dcn.ostree.ref"
 #define LBL_COMMIT "dcn.ostree.commit"
 #define LBL_PARENT "dcn.ostree.parent"
+#define LBL_HOSTER_VERSION "dcn.hoster.version" /* the packaged dcn-hoster's own version and commit */
+#define LBL_HOSTER_COMMIT "dcn.hoster.commit"
 #define LBL_VERSION "org.opencontainers.image.version"
 #define LBL_TITLE "org.opencontainers.image.title"
 #define LBL_CREATED "org.opencontainers.image.created"
@@ -265,6 +267,7 @@ typedef struct {
     const DcnVersion *head;
     char *repo_prefix; /* srv/dcn/content/repo */
     GPtrArray *layers; /* NewLayer */
+    char *hoster_version, *hoster_commit; /* what the packaged dcn-hoster says it is, or NULL */
 } Build;
 
 static JsonObject *layer_annotations(const char *role, const char *shipped)
@@ -375,6 +378,10 @@ static JsonObject *build_config(Build *b, const char *arch, const char *created)
     json_object_set_string_member(labels, LBL_CREATED, created);
     json_object_set_string_member(labels, LBL_REF, def->ref);
     json_object_set_string_member(labels, LBL_COMMIT, b->head->commit);
+    if (b->hoster_version) {
+        json_object_set_string_member(labels, LBL_HOSTER_VERSION, b->hoster_version);
+        json_object_set_string_member(labels, LBL_HOSTER_COMMIT, b->hoster_commit);
+    }
     if (b->head->parent)
         json_object_set_string_member(labels, LBL_PARENT, b->head->parent);
 
@@ -668,6 +675,8 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
         .layers = layers,
     };
     g_autofree char *repo_prefix = b.repo_prefix;
+    dcn_runtime_hoster_version(hoster, &b.hoster_version, &b.hoster_commit);
+    g_autofree char *hoster_version = b.hoster_version, *hoster_commit = b.hoster_commit;
     gint64 mtime = (gint64)head->timestamp;
     g_autofree char *created = iso_time(mtime);
     dcn_progress_event(&ctx->progress, "start", "version=%s commit=%s layout=%s hoster=%s compression=%s",

@@ -111,6 +111,24 @@ static const char passwd[] = "root:x:0:0:root:/:/sbin/nologin\n"
 static const char group[] = "root:x:0:\n"
                             "nogroup:x:65534:\n";
 
+gboolean dcn_runtime_hoster_version(const char *hoster, char **version, char **commit)
+{
+    *version = *commit = NULL;
+    const char *argv[] = {hoster, "--version", NULL};
+    g_autofree char *out = NULL;
+    gint status = 0;
+    if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL, &status, NULL) ||
+        !g_spawn_check_wait_status(status, NULL) || !out)
+        return FALSE;
+    g_autoptr(GRegex) re = g_regex_new("^dcn-hoster ([0-9A-Za-z.+~-]+) \\(commit ([0-9a-z-]+)\\)$", G_REGEX_MULTILINE, 0, NULL);
+    g_autoptr(GMatchInfo) m = NULL;
+    if (!g_regex_match(re, out, 0, &m))
+        return FALSE;
+    *version = g_match_info_fetch(m, 1);
+    *commit = g_match_info_fetch(m, 2);
+    return TRUE;
+}
+
 gboolean dcn_runtime_collect(const char *hoster, GPtrArray *entries, const char **arch, GError **error)
 {
     if (!read_elf_arch(hoster, arch, error))

@@ -28,6 +28,11 @@ const char *dcn_elf_oci_arch(guint16 e_machine);
  * one in the build tree dcn-builder was built in. */
 char *dcn_runtime_find_hoster(const char *explicit_path, GError **error);
 
+/* What `hoster --version` says ("dcn-hoster 0.1.0 (commit abc123)"): its
+ * version and commit into *version and *commit (newly allocated). FALSE,
+ * with both NULL, for a hoster that does not say (an older build). */
+gboolean dcn_runtime_hoster_version(const char *hoster, char **version, char **commit);
+
 /* Fills entries (DcnLayerEntry) with the runtime layer: the hoster at
  * DCN_IMAGE_HOSTER_PATH, its libraries, the interpreter, etc/passwd,
  * etc/group, tmp/ and empty proc/ sys/ dev/ (mount points on a read-only

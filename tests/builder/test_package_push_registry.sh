@@ -46,13 +46,16 @@ n1=$(registry_blob_puts "$REG_LOG" dcn/edge | sort -u | wc -l)
 pass "push 1.0.0: $(json_get "$out" bytes_uploaded) bytes in $(json_get "$out" blobs_uploaded) blobs, reference $(json_get "$out" reference)"
 
 insp=$("${SK[@]}" inspect --tls-verify=false "docker://$REG_HOST/dcn/edge:1.0.0") || fail "skopeo inspect"
-python3 - "$insp" "$d1" "$v1" <<'PY' || fail "skopeo inspect shows the wrong image"
+python3 - "$insp" "$d1" "$v1" "$("$DCN_HOSTER" --version)" <<'PY' || fail "skopeo inspect shows the wrong image"
 import json, sys
 i = json.loads(sys.argv[1])
 assert i["Digest"] == sys.argv[2], i["Digest"]
 assert i["Labels"]["org.opencontainers.image.version"] == "1.0.0"
 assert i["Labels"]["dcn.ostree.commit"] == sys.argv[3]
 assert i["Labels"]["dcn.ostree.ref"] == "rhel/9/x86_64/edge"
+hv = sys.argv[4].split()  # dcn-hoster X (commit Y)
+assert i["Labels"]["dcn.hoster.version"] == hv[1], i["Labels"]
+assert i["Labels"]["dcn.hoster.commit"] == hv[3].rstrip(")"), i["Labels"]
 assert len(i["Layers"]) == 3
 PY
 "${SK[@]}" copy -q --src-tls-verify=false "docker://$REG_HOST/dcn/edge:1.0.0" "dir:$T/copy1" || fail "skopeo copy to a directory"

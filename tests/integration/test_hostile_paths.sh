@@ -184,7 +184,8 @@ check_eq "dot segments inside the root: body" "$(sha "$ROOT/data/s100")" "$(sha 
 hoster_flush_log
 nlines=$(wc -l <"$HOSTER_LOG")
 if [[ $nlines -ge 80 ]]; then good "access log has $nlines lines"; else bad "access log has only $nlines lines"; fi
-badlines=$(LC_ALL=C grep -n -a -v -E '^ts=[0-9T:.Z-]+ peer=[^ ]+ method=[^ ]* path="([^"\\]|\\x[0-9a-fA-F]{2})*" status=[0-9]{3} bytes=[0-9]+ dur_us=[0-9]+ ua="([^"\\]|\\x[0-9a-fA-F]{2})*"$' "$HOSTER_LOG" | head -5 || true)
+check_eq "access log: one start line naming the build" 1 "$(grep -c -E '^ts=[0-9T:.Z-]+ event=start program=dcn-hoster version=[0-9.]+ commit=[0-9a-z-]+ ' "$HOSTER_LOG" || true)"
+badlines=$(LC_ALL=C grep -v ' event=start ' "$HOSTER_LOG" | grep -n -a -v -E '^ts=[0-9T:.Z-]+ peer=[^ ]+ method=[^ ]* path="([^"\\]|\\x[0-9a-fA-F]{2})*" status=[0-9]{3} bytes=[0-9]+ dur_us=[0-9]+( reason=[a-z-]+)? ua="([^"\\]|\\x[0-9a-fA-F]{2})*"$' | head -5 || true)
 check_eq "access log lines all well-formed" "" "$badlines"
 if LC_ALL=C grep -q -a '[^ -~]' "$HOSTER_LOG"; then bad "access log has raw non-printable bytes"; else good "access log printable"; fi
 if grep -q -F 'path="/data/s100%0d%0aX-Injected:%20yes"' "$HOSTER_LOG"; then good "log keeps the target as sent"; else bad "no log line with the target as sent (/data/s100%0d%0aX-Injected:%20yes)"; fi

@@ -161,6 +161,21 @@ assert isinstance(s["version"], str) and s["version"], "version: %r" % s["versio
 PY
 pass "/-/status: ready, refs {$REF: $V2}"
 
+# ---- which build this is: --version, /-/status, the access log's first line ----------------
+ver=$("$DCN_HOSTER" --version) || fail "dcn-hoster --version exited $?"
+[[ $ver =~ ^dcn-hoster\ ([0-9][0-9.]*)\ \(commit\ ([0-9a-f]{12}(-dirty)?|unknown)\)$ ]] || fail "--version: '$ver'"
+version=${BASH_REMATCH[1]} commit=${BASH_REMATCH[2]}
+if [[ $commit != unknown ]] && git -C "$DCN_SOURCE_DIR" rev-parse --git-dir >/dev/null 2>&1; then
+    git -C "$DCN_SOURCE_DIR" cat-file -e "${commit%-dirty}^{commit}" 2>/dev/null || fail "--version names commit $commit, which this repository does not have"
+fi
+expect_eq "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["version"], s["commit"])' "$T/status.json")" \
+    "$version $commit" "/-/status version and commit"
+hoster_flush_log
+grep -qE "^ts=[0-9T:.Z-]+ event=start program=dcn-hoster version=$version commit=$commit " "$HOSTER_LOG" ||
+    fail "no start line with version $version commit $commit in the access log: $(head -n1 "$HOSTER_LOG")"
+grep -q "dcn-hoster $version (commit $commit) serving" "$HOSTER_ERR" || fail "the startup line on stderr does not name the build"
+pass "dcn-hoster --version, /-/status, access log and stderr agree: $version, commit $commit"
+
 # ---- the /-/ prefix is reserved --------------------------------------------------------------
 expect_eq "$(http_code "$URL/-/secret.txt")" 404 "/-/secret.txt (a file under <root>/-/)"
 expect_eq "$(http_code "$URL/%2D/secret.txt")" 404 "/%2D/secret.txt"
