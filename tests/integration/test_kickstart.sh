@@ -1,7 +1,8 @@
 #!/bin/bash
 # Kickstart templates: @URL@, @REPO_URL@, @REF@, @COMMIT@ filled in from
-# --public-url or from the Host header; other @...@ text left alone; an invalid
-# Host gets 400 when it is needed (and only then); text/plain, no-cache,
+# --public-url or from the Host header; other @...@ text left alone; a Host
+# that is valid HTTP but names no host (empty) gets 400 when it is needed (and
+# only then), one that is not uri-host[:port] always (RFC 9112 3.2); text/plain, no-cache,
 # Content-Length of the filled-in body.
 source "$(dirname "$0")/lib.sh"
 
@@ -44,8 +45,10 @@ expect_eq "$(header content-type "$T/ks.h")" "text/plain; charset=utf-8" "Conten
 check_ks /site/a/extra.ks https://dcn.apps.example.com "nested, unknown placeholders"
 grep -qF '# @FOO@ stays, @REF stays, user@example.com stays, @@ stays' "$T/ks.got" || fail "unknown @FOO@ text was changed"
 grep -qF "@BAR@" "$T/ks.got" || fail "@BAR@ was changed"
-# With --public-url the Host is not needed: even an invalid one is no error.
-check_ks /dcn.ks https://dcn.apps.example.com "--public-url, invalid Host" -H 'Host: evil.com/x'
+# With --public-url the Host is not needed: an empty one is no error, but one
+# that is not uri-host[:port] is a 400 for every request (RFC 9112 3.2).
+check_ks /dcn.ks https://dcn.apps.example.com "--public-url, empty Host" -H 'Host;'
+expect_eq "$(http_code "$URL/dcn.ks" -H 'Host: evil.com/x')" 400 "--public-url, Host 'evil.com/x'"
 # HEAD: same length, no body.
 curl -sS -I -o "$T/head.h" "$URL/dcn.ks"
 curl -sS -o "$T/get.body" "$URL/dcn.ks"
@@ -69,11 +72,13 @@ for bad in 'evil.com/x' 'evil.com x' '[::1' '[::1:8080' 'evil.com:80x' 'user@evi
 done
 expect_eq "$(http_code "$URL/dcn.ks" -H 'Host;')" 400 "kickstart with an empty Host"
 expect_eq "$(http_code "$URL/dcn.ks" -H 'Host:')" 400 "kickstart over HTTP/1.1 without Host"
-# The Host is only needed for kickstarts: a repo file with an odd Host is served.
-expect_eq "$(http_code "$URL/repo/config" -H 'Host: evil.com/x')" 200 "repo/config with Host 'evil.com/x' (not needed)"
+# A host name is only needed for kickstarts: a repo file with an empty Host is
+# served; a Host that is not uri-host[:port] is refused for any path.
+expect_eq "$(http_code "$URL/repo/config" -H 'Host;')" 200 "repo/config with an empty Host (not needed)"
+expect_eq "$(http_code "$URL/repo/config" -H 'Host: evil.com/x')" 400 "repo/config with Host 'evil.com/x' (RFC 9112 3.2)"
 expect_eq "$(http_code "$URL/dcn.ks")" 200 "kickstart after the 400s"
 hoster_stop
-pass "invalid Host -> 400 for kickstarts only"
+pass "unusable Host -> 400 for kickstarts, invalid Host -> 400 for all"
 
 # ---- 3. --ref -------------------------------------------------------------------------------
 V1=$(ostree --repo="$T/root/repo" rev-parse "$REF^")
