@@ -8,8 +8,10 @@ difference.
 
     compare_nginx.py --hoster PATH/dcn-hoster [--all] [--corpus FILE]
 
-Prints only the cases where the two differ unless --all. Exit status 77 when
-nginx is not installed, 1 when a server does not start, else 0.
+Prints only the cases where the two differ unless --all, then the cases
+that differ but have no row in docs/hoster.md's table ("Compared with
+nginx"), and the rows there that no longer differ. Exit status 77 when nginx
+is not installed, 1 when a server does not start, else 0.
 """
 import argparse
 import os
@@ -92,6 +94,24 @@ def start_hoster(binary, work, root):
     raise RuntimeError("dcn-hoster did not start")
 
 
+DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "hoster.md")
+
+
+def documented_cases(path=DOC):
+    """The case names of the rows of docs/hoster.md's nginx table."""
+    names, inside = set(), False
+    try:
+        lines = open(path, encoding="utf-8").read().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith("#"):
+            inside = line.strip() == "### Compared with nginx"
+        elif inside and line.startswith("| ") and not line.startswith("| case "):
+            names.add(line.split("|")[1].strip())
+    return names
+
+
 def version():
     r = subprocess.run(["nginx", "-v"], capture_output=True, text=True)
     return r.stderr.strip().replace("nginx version: ", "")
@@ -121,21 +141,28 @@ def main(argv):
         hoster, hport = start_hoster(a.hoster, work, root)
         procs.append(hoster)
         wait_listening(nport, nginx, "nginx")
-        rows, differ = [], 0
+        rows, differ = [], []
         for c in cases:
             h = http_corpus.run_case(hport, c)
             n = http_corpus.run_case(nport, c)
             if h != n:
-                differ += 1
+                differ.append(c.name)
             if a.all or h != n:
                 rows.append((c.name, c.expected, h, n))
-        print("dcn-hoster against nginx %s: %d cases, %d answered differently" % (version(), len(cases), differ))
+        print("dcn-hoster against nginx %s: %d cases, %d answered differently" % (version(), len(cases), len(differ)))
         print()
         print("| case | expected | dcn-hoster | nginx |")
         print("|---|---|---|---|")
         for name, want, h, n in rows:
             mark = "" if h == want else " (!)"
             print("| %s | %s | %s%s | %s |" % (name, want, h, mark, n))
+        documented = documented_cases()
+        if documented is not None:
+            print()
+            missing = [n for n in differ if n not in documented]
+            stale = sorted(documented - set(differ))
+            print("not explained in docs/hoster.md: %s" % (" ".join(missing) or "none"))
+            print("in docs/hoster.md but no longer different: %s" % (" ".join(stale) or "none"))
         return 0
     except RuntimeError as e:
         print("compare_nginx: %s" % e, file=sys.stderr)
