@@ -32,6 +32,22 @@ static const DcnComposeBackend *backend_for(DcnComposeBackendKind kind)
     return NULL;
 }
 
+/* Says (a warning per reason, and in the result) when `ostree admin deploy`
+ * would refuse the tree: a device could pull it but never boot it. */
+static void record_deployability(DcnStageCtx *ctx, GFile *root)
+{
+    g_autoptr(GPtrArray) why = dcn_tree_undeployable_reasons(root);
+    JsonArray *reasons = json_array_new();
+    for (guint i = 0; i < why->len; i++) {
+        const char *reason = g_ptr_array_index(why, i);
+        dcn_progress_event(&ctx->progress, "warning", "msg=\"ostree admin deploy would refuse this tree: %s\"",
+                           reason);
+        json_array_add_string_element(reasons, reason);
+    }
+    json_object_set_boolean_member(ctx->result, "deployable", why->len == 0);
+    json_object_set_array_member(ctx->result, "not_deployable_because", reasons);
+}
+
 /* Inside a transaction on staging: run the backend, write the commit if the
  * tree is new. */
 static gboolean compose_in_txn(DcnStageCtx *ctx, OstreeRepo *staging, const char *sref, DcnVersion *prev,
@@ -42,6 +58,10 @@ static gboolean compose_in_txn(DcnStageCtx *ctx, OstreeRepo *staging, const char
     g_auto(DcnComposeOutput) out = {0};
     if (!backend->run(def, staging, &ctx->progress, &out, error))
         return FALSE;
+    g_autoptr(GFile) root = NULL;
+    if (!dcn_repo_root_from_checksums(staging, out.contents, out.meta, &root, error))
+        return FALSE;
+    record_deployability(ctx, root);
     if (prev && prev->version && g_str_equal(prev->version, def->version) && g_str_equal(prev->contents, out.contents) &&
         g_str_equal(prev->meta, out.meta)) {
         *out_commit = g_strdup(prev->commit);
@@ -53,9 +73,7 @@ static gboolean compose_in_txn(DcnStageCtx *ctx, OstreeRepo *staging, const char
     g_variant_dict_insert(meta, "dcn.name", "s", def->name);
     g_variant_dict_insert(meta, "dcn.source", "s", out.source_desc);
     g_autoptr(GVariant) metadata = g_variant_ref_sink(g_variant_dict_end(meta));
-    g_autoptr(GFile) root = NULL;
-    if (!dcn_repo_root_from_checksums(staging, out.contents, out.meta, &root, error) ||
-        !ostree_repo_write_commit(staging, NULL, def->subject, NULL, metadata, OSTREE_REPO_FILE(root), out_commit,
+    if (!ostree_repo_write_commit(staging, NULL, def->subject, NULL, metadata, OSTREE_REPO_FILE(root), out_commit,
                                   NULL, error))
         return g_prefix_error(error, "Writing staged commit: "), FALSE;
     ostree_repo_transaction_set_ref(staging, NULL, sref, *out_commit);

@@ -42,4 +42,13 @@ extern const DcnComposeBackend dcn_compose_weldr;       /* compose/weldr.c */
 gboolean dcn_archive_to_mtree(OstreeRepo *repo, const char *path, OstreeMutableTree *mtree, DcnProgress *progress,
                               guint *out_skipped, GError **error);
 
+/* compose/ostree_layout.c: moves a plain root filesystem's /etc to /usr/etc,
+ * where `ostree admin deploy` expects a deployment's default configuration
+ * (*out_moved says whether there was one). Both /etc and /usr/etc, or /etc
+ * that is not a directory, are errors. */
+gboolean dcn_tree_move_etc(OstreeRepo *repo, OstreeMutableTree *root, gboolean *out_moved, GError **error);
+/* Why `ostree admin deploy` would refuse the tree at root (an empty array
+ * when it would not): no /usr/etc, no kernel, no ID in os-release. */
+GPtrArray *dcn_tree_undeployable_reasons(GFile *root);
+
 #endif

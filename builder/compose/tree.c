@@ -1,6 +1,7 @@
 /* compose/tree: the `tree` backend. compose.source is a root filesystem as a
  * directory or as a tarball (tar, tar.gz, tar.zst, tar.xz); it is written
- * into the staging repo as it is: modes, ownership, symlinks and xattrs. */
+ * into the staging repo as it is (modes, ownership, symlinks and xattrs),
+ * except that /etc moves to /usr/etc, as rpm-ostree does (ostree_layout.c). */
 #include "compose.h"
 #include "error.h"
 
@@ -66,6 +67,11 @@ static gboolean tree_run(const DcnDefinition *def, OstreeRepo *staging, DcnProgr
                FALSE;
     }
     dcn_progress_flush(progress);
+    gboolean moved = FALSE;
+    if (!dcn_tree_move_etc(staging, mtree, &moved, error))
+        return FALSE;
+    if (moved)
+        dcn_progress_event(progress, "layout", "moved=/etc to=/usr/etc why=\"ostree deploys /usr/etc as /etc\"");
     g_autoptr(GFile) root = NULL;
     if (!ostree_repo_write_mtree(staging, mtree, &root, NULL, error))
         return FALSE;

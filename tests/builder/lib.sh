@@ -111,6 +111,15 @@ tree_listing() {
     (cd "$1" && find . -mindepth 1 -printf '%p %y %m %l\n' | sort && find . -type f -exec sha256sum {} + | sort -k2)
 }
 
+# tree_listing_as_committed DIR: tree_listing of DIR as the tree backend
+# commits it: /etc moved to /usr/etc, where ostree admin deploy expects it.
+tree_listing_as_committed() {
+    local d=$T/.as-committed
+    rm -rf "$d" && cp -a "$1" "$d"
+    if [[ -d $d/etc ]]; then mkdir -p "$d/usr" && mv "$d/etc" "$d/usr/etc"; fi
+    tree_listing "$d"
+}
+
 # make_gpg_key: a signing key in $GNUPGHOME (no passphrase); sets KEYID.
 make_gpg_key() {
     mkdir -p -m 700 "$GNUPGHOME"

@@ -67,7 +67,7 @@ for f in t.tar full.tar.gz t.tar.zst t.tar.xz; do
     [[ $(tree_of "$v") == "$(tree_of d)" ]] || { diff <(ostree --repo=root/.repo-staging ls -R -C "dcn-staging/$REF/$v") <(ostree --repo=root/.repo-staging ls -R -C "dcn-staging/$REF/d"); fail "$f composes to another tree than the directory"; }
 done
 ostree --repo=root/.repo-staging ls "dcn-staging/$REF/t-tar-zst" /usr/bin/hi | grep -q -- '-> /usr/bin/hello$' || fail "absolute symlink not kept"
-ostree --repo=root/.repo-staging ls "dcn-staging/$REF/t-tar-zst" /etc/dcn/dcn.conf | grep -q '^-00600 0 0' || fail "mode 0600 not kept"
+ostree --repo=root/.repo-staging ls "dcn-staging/$REF/t-tar-zst" /usr/etc/dcn/dcn.conf | grep -q '^-00600 0 0' || fail "mode 0600 not kept"
 ostree --repo=root/.repo-staging ls "dcn-staging/$REF/t-tar-zst" /var/empty | grep -q '^d01777' || fail "sticky dir mode not kept"
 pass "directory, tar, tar.gz, tar.zst, tar.xz give the same tree; symlinks and modes kept"
 echo "1 passed, 0 failed"

@@ -24,7 +24,7 @@ new_client client --no-gpg-verify
 ostree --repo=client pull dcn "$REF" >/dev/null || fail "full pull of 1.0.0"
 [[ $(ostree --repo=client rev-parse "dcn:$REF") == "$v1" ]] || fail "client is not at 1.0.0"
 ostree --repo=client checkout -U "dcn:$REF" co1
-diff <(tree_listing rootfs) <(tree_listing co1) || fail "checked-out 1.0.0 differs from the source tree"
+diff <(tree_listing_as_committed rootfs) <(tree_listing co1) || fail "checked-out 1.0.0 differs from the source tree"
 pass "client installed 1.0.0 with a full pull; tree identical"
 
 make_tree rootfs 2
@@ -50,7 +50,7 @@ ostree --repo=client show "dcn:$REF" | grep -q "^Version: 2.0.0$" || fail "versi
 ostree --repo=client fsck >/dev/null 2>&1 || fail "client fsck"
 ostree --repo=root/repo fsck >/dev/null 2>&1 || fail "server repo fsck"
 ostree --repo=client checkout -U "dcn:$REF" co2
-diff <(tree_listing rootfs) <(tree_listing co2) || fail "checked-out 2.0.0 differs from the source tree"
+diff <(tree_listing_as_committed rootfs) <(tree_listing co2) || fail "checked-out 2.0.0 differs from the source tree"
 pass "client on 2.0.0: fsck clean, parent and version right, tree identical"
 
 before=$(cd root && find . -printf '%p %s %T@\n' | sort)

@@ -25,7 +25,7 @@ ostree --repo=client pull dcn "$REF" >/dev/null || fail "pull after rollback"
 [[ $(ostree --repo=client rev-parse "dcn:$REF^") == "$v2" ]] || fail "rollback commit's parent is not 2.0.0"
 ostree --repo=client show "dcn:$REF" | grep -q "^Version: 1.0.0$" || fail "rollback commit's version is not 1.0.0"
 rm -rf co && ostree --repo=client checkout -U "dcn:$REF" co
-diff <(tree_listing rootfs1) <(tree_listing co) || fail "client does not have the 1.0.0 tree"
+diff <(tree_listing_as_committed rootfs1) <(tree_listing co) || fail "client does not have the 1.0.0 tree"
 pass "client on 2.0.0 pulled the rollback and has the 1.0.0 tree"
 
 out=$(builder rollback -f def.yaml --to 1.0.0 --json 2>/dev/null) || fail "second rollback"

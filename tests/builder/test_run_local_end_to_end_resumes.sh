@@ -72,7 +72,7 @@ log_mark
 ostree --repo=client pull --commit-metadata-only dcn "$REF" >/dev/null
 ostree --repo=client pull dcn "$REF" >/dev/null || fail "upgrade"
 paths_since_mark | grep -q '^/repo/deltas/' || fail "upgrade without the delta"
-ostree --repo=client cat "dcn:$REF" /etc/dcn/new.conf | grep -q "added in v2" || fail "client is not on 2.0.0"
+ostree --repo=client cat "dcn:$REF" /usr/etc/dcn/new.conf | grep -q "added in v2" || fail "client is not on 2.0.0"
 pass "injected publish failure: run stops at publish; the rerun resumes there without composing again; client upgrades via the delta"
 
 standin_stop
