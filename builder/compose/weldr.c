@@ -14,8 +14,11 @@
  *      (FAILED: the end of GET /api/v1/compose/log/<id> goes in the error;
  *      timeout or interrupt: DELETE /api/v1/compose/cancel/<id>)
  *   6. GET  /api/v1/compose/image/<id>          <id>-commit.tar into the state dir
- *   7. the tarball goes through the edge-commit backend; then
- *      DELETE /api/v1/compose/delete/<id> and the tarball is removed.
+ *   7. the tarball goes through the edge-commit backend, then is removed.
+ * DELETE /api/v1/compose/delete/<id> removes every compose we made from
+ * composer's store once we are done with it: FAILED, cancelled (timeout,
+ * interrupt), or FINISHED and downloaded. Only a compose we may still resume
+ * (WAITING, RUNNING, or FINISHED but not downloaded) is left.
  * The running compose is recorded in <state_dir>/weldr.json: a rerun after an
  * interruption or a dropped SSH connection picks it up instead of starting
  * another one (same version and blueprint, composer still knows it). */
@@ -26,6 +29,7 @@
 #include <gio/gio.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -557,7 +561,11 @@ static gboolean depsolve(Weldr *w, const DcnDefinition *def, GError **error)
     return TRUE;
 }
 
-/* queue_status of build id, or NULL when composer does not know it. */
+/* queue_status of build id, or NULL when composer does not know it.
+ * osbuild-composer leaves a uuid it does not know out of the reply (200
+ * {"uuids":[]}); lorax-composer also named it in "errors" (UnknownUUID); a
+ * 400 UnknownUUID is composer's answer to a malformed uuid. All mean: not
+ * known. */
 static gboolean compose_status(Weldr *w, const char *id, char **out_status, gint64 *out_size, GError **error)
 {
     g_autofree char *path = g_strdup_printf("/api/v1/compose/status/%s", id);
@@ -565,7 +573,7 @@ static gboolean compose_status(Weldr *w, const char *id, char **out_status, gint
     g_autoptr(GError) e = NULL;
     *out_status = NULL;
     if (!weldr_get_json(w, path, WELDR_SHORT_TIMEOUT_S, &p, &e)) {
-        if (strstr(e->message, "UnknownUUID"))
+        if (strstr(e->message, "HTTP 400: UnknownUUID"))
             return TRUE;
         return g_propagate_error(error, g_steal_pointer(&e)), FALSE;
     }
@@ -582,6 +590,10 @@ static gboolean compose_status(Weldr *w, const char *id, char **out_status, gint
     return TRUE;
 }
 
+/* The last lines of GET /api/v1/compose/log/<id>. Composer labels every
+ * reply application/json, the plain-text log too, and answers a compose that
+ * has not started with 200 and an error object: that one is recognised by
+ * its content, {"status":false,"errors":[...]}, not by the status code. */
 static char *log_tail(Weldr *w, const char *id)
 {
     g_autofree char *path = g_strdup_printf("/api/v1/compose/log/%s", id);
@@ -589,12 +601,91 @@ static char *log_tail(Weldr *w, const char *id)
     if (!weldr_request(w, "GET", path, NULL, NULL, WELDR_SHORT_TIMEOUT_S, NULL, &r, NULL) || r.status != 200)
         return g_strdup("(no log)");
     g_autofree char *text = g_strndup((const char *)r.body->data, r.body->len);
+    g_autoptr(JsonParser) jp = json_parser_new();
+    if (*text == '{' && json_parser_load_from_data(jp, text, -1, NULL) &&
+        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(jp))) {
+        JsonObject *o = root_obj(jp);
+        if (json_object_has_member(o, "status") && !json_object_get_boolean_member_with_default(o, "status", TRUE)) {
+            g_autofree char *errs = weldr_errors(o);
+            return g_strdup_printf("(no log: %s)", errs ? errs : "composer gave none");
+        }
+    }
     g_auto(GStrv) lines = g_strsplit(g_strstrip(text), "\n", -1);
     guint n = g_strv_length(lines), from = n > 8 ? n - 8 : 0;
     return g_strjoinv(" | ", lines + from);
 }
 
-static void cancel_compose(Weldr *w, const char *id, const char *why)
+static char *state_path(const DcnDefinition *def) { return g_build_filename(def->state_dir, "weldr.json", NULL); }
+
+static void warn(Weldr *w, const char *id, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void warn(Weldr *w, const char *id, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_autofree char *q = g_strescape(msg, NULL);
+    dcn_progress_event(w->progress, "warning", "id=%s msg=\"%s\"", id, q);
+}
+
+/* DELETE /api/v1/compose/delete/<id>: composer answers 200 and lists what
+ * it did not delete in "errors" (UnknownUUID; BuildInWrongState for a
+ * compose still WAITING or RUNNING; ComposeError when its store failed).
+ * Each becomes a warning naming composer's id and msg: a compose left in
+ * composer's store costs disk on the builder, not this build, and never
+ * replaces the error the build is reporting. TRUE when it is gone (then
+ * weldr.json, which names it, goes too). */
+static gboolean delete_compose(Weldr *w, const DcnDefinition *def, const char *id, const char *why)
+{
+    g_autofree char *path = g_strdup_printf("/api/v1/compose/delete/%s", id);
+    g_autoptr(JsonParser) p = NULL;
+    g_autoptr(GError) e = NULL;
+    w->finishing = TRUE; /* also after an interrupt: the compose would be left behind */
+    gboolean ok = weldr_json(w, "DELETE", path, NULL, NULL, WELDR_SHORT_TIMEOUT_S, &p, &e);
+    w->finishing = FALSE;
+    if (!ok) {
+        warn(w, id, "could not delete compose %s from composer (%s): %s", id, why, e->message);
+        return FALSE;
+    }
+    JsonObject *o = root_obj(p);
+    JsonArray *errors = json_object_has_member(o, "errors") ? json_object_get_array_member(o, "errors") : NULL;
+    guint nerr = 0;
+    for (guint i = 0; errors && i < json_array_get_length(errors); i++) {
+        JsonNode *n = json_array_get_element(errors, i);
+        if (!JSON_NODE_HOLDS_OBJECT(n))
+            continue;
+        JsonObject *eo = json_node_get_object(n);
+        warn(w, id, "composer did not delete compose %s (%s): %s: %s", id, why,
+             json_object_get_string_member_with_default(eo, "id", "?"),
+             json_object_get_string_member_with_default(eo, "msg", ""));
+        nerr++;
+    }
+    gboolean deleted = FALSE;
+    JsonArray *uuids = json_object_has_member(o, "uuids") ? json_object_get_array_member(o, "uuids") : NULL;
+    for (guint i = 0; uuids && i < json_array_get_length(uuids); i++) {
+        JsonNode *n = json_array_get_element(uuids, i);
+        if (!JSON_NODE_HOLDS_OBJECT(n))
+            continue;
+        JsonObject *u = json_node_get_object(n);
+        if (g_strcmp0(json_object_get_string_member_with_default(u, "uuid", NULL), id) == 0 &&
+            json_object_get_boolean_member_with_default(u, "status", FALSE))
+            deleted = TRUE;
+    }
+    if (!deleted && !nerr)
+        warn(w, id, "composer's reply to deleting compose %s (%s) does not list it as deleted", id, why);
+    if (!deleted)
+        return FALSE;
+    dcn_progress_event(w->progress, "deleted", "id=%s reason=%s", id, why);
+    g_autofree char *sp = state_path(def);
+    g_unlink(sp);
+    return TRUE;
+}
+
+/* Cancel, then delete: composer marks the job cancelled before it answers
+ * the cancel (the compose is FAILED from then on), so the delete, which
+ * wants FINISHED or FAILED, can follow at once. A refused cancel (it just
+ * finished or failed) still ends in the delete. */
+static void cancel_and_delete(Weldr *w, const DcnDefinition *def, const char *id, const char *why)
 {
     g_autofree char *path = g_strdup_printf("/api/v1/compose/cancel/%s", id);
     g_auto(WeldrResponse) r = {0};
@@ -604,9 +695,9 @@ static void cancel_compose(Weldr *w, const char *id, const char *why)
     w->finishing = FALSE;
     dcn_progress_event(w->progress, "cancel", "id=%s reason=%s result=%s", id, why,
                        ok ? (r.status == 200 ? "cancelled" : "refused") : e->message);
+    if (ok)
+        delete_compose(w, def, id, why);
 }
-
-static char *state_path(const DcnDefinition *def) { return g_build_filename(def->state_dir, "weldr.json", NULL); }
 
 static void record_compose(const DcnDefinition *def, const char *id, const char *bp_hash)
 {
@@ -643,7 +734,7 @@ static gboolean wait_finished(Weldr *w, const DcnDefinition *def, const char *id
          * request, ends in the same place: the compose is cancelled, so no
          * build runs on in the composer after we are gone. */
         if (dcn_interrupted()) {
-            cancel_compose(w, id, "interrupted");
+            cancel_and_delete(w, def, id, "interrupted");
             return dcn_interrupt_check(error), FALSE;
         }
         if (!compose_status(w, id, &st, &size, error)) {
@@ -654,7 +745,8 @@ static gboolean wait_finished(Weldr *w, const DcnDefinition *def, const char *id
             return FALSE;
         }
         if (!st)
-            return g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "compose %s: composer no longer knows it", id),
+            return g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                               "composer does not know compose %s (deleted, or composer restarted?)", id),
                    FALSE;
         double waited = (double)(g_get_monotonic_time() - start) / 1e6;
         if (g_strcmp0(st, last) != 0)
@@ -668,19 +760,20 @@ static gboolean wait_finished(Weldr *w, const DcnDefinition *def, const char *id
             return TRUE;
         if (strcmp(st, "FAILED") == 0) {
             g_autofree char *tail = log_tail(w, id);
+            delete_compose(w, def, id, "failed");
             return g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
                                "compose %s FAILED in osbuild-composer; end of its log: %s", id, tail),
                    FALSE;
         }
         if (g_get_monotonic_time() > deadline) {
-            cancel_compose(w, id, "timeout");
+            cancel_and_delete(w, def, id, "timeout");
             return g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
                                "compose %s still %s after %u s (composer.timeout_s); cancelled", id, st,
                                def->composer_timeout_s),
                    FALSE;
         }
         if (!dcn_interruptible_sleep(def->composer_poll_s * 1000)) {
-            cancel_compose(w, id, "interrupted");
+            cancel_and_delete(w, def, id, "interrupted");
             return dcn_interrupt_check(error), FALSE;
         }
     }
@@ -762,6 +855,9 @@ static gboolean weldr_compose(Weldr *w, const DcnDefinition *def, const char *bl
         if (st && (strcmp(st, "WAITING") == 0 || strcmp(st, "RUNNING") == 0 || strcmp(st, "FINISHED") == 0)) {
             dcn_progress_event(w->progress, "resume", "id=%s status=%s", id, st);
         } else {
+            dcn_progress_event(w->progress, "not-resumed", "id=%s status=%s", id, st ? st : "unknown");
+            if (st) /* FAILED: ours, and of no more use */
+                delete_compose(w, def, id, "failed-earlier");
             g_clear_pointer(&id, g_free);
         }
     }
@@ -798,7 +894,9 @@ static gboolean weldr_compose(Weldr *w, const DcnDefinition *def, const char *bl
     g_autofree char *name = g_strdup_printf("%s-commit.tar", id);
     g_autofree char *tar = g_build_filename(def->state_dir, name, NULL);
     if (!download(w, id, tar, error))
-        return FALSE;
+        return FALSE; /* still FINISHED in composer: a rerun downloads it again */
+    /* The image is ours now; composer's copy would only fill its store. */
+    delete_compose(w, def, id, "downloaded");
     *out_tar = g_steal_pointer(&tar);
     *out_id = g_steal_pointer(&id);
     return TRUE;
@@ -828,10 +926,6 @@ static gboolean weldr_run(const DcnDefinition *def, OstreeRepo *staging, DcnProg
         g_free(out->source_desc);
         g_autofree char *where = dcn_target_describe(&t);
         out->source_desc = g_strdup_printf("weldr compose %s (%s)", id, where);
-        g_autofree char *path = g_strdup_printf("/api/v1/compose/delete/%s", id);
-        g_auto(WeldrResponse) r = {0};
-        if (!weldr_request(&w, "DELETE", path, NULL, NULL, WELDR_SHORT_TIMEOUT_S, NULL, &r, NULL) || r.status != 200)
-            dcn_progress_event(progress, "warning", "msg=\"could not delete compose %s from composer\"", id);
         g_unlink(tar);
         g_autofree char *sp = state_path(def);
         g_unlink(sp);
@@ -895,6 +989,7 @@ gboolean dcn_weldr_plan(DcnStageCtx *ctx, GError **error)
              def->composer_timeout_s);
     dcn_plan(ctx, "  GET /api/v1/compose/image/<id> -> %s/<id>-commit.tar, imported as edge-commit into %s",
              def->state_dir, def->staging);
-    dcn_plan(ctx, "  DELETE /api/v1/compose/delete/<id>");
+    dcn_plan(ctx, "  DELETE /api/v1/compose/delete/<id> once downloaded (also after FAILED, or after "
+                  "DELETE /api/v1/compose/cancel/<id> on timeout or interrupt)");
     return TRUE;
 }

@@ -67,6 +67,35 @@ for l in open(sys.argv[1]):
 print(n)' "$WELDR_LOG" "$1" "$2"
 }
 
+# standin_get PATH: GET PATH on the stand-in's socket as a Weldr client
+# would (Host localhost); prints the HTTP status line, then the body.
+standin_get() {
+    python3 -c 'import http.client, socket, sys
+class C(http.client.HTTPConnection):
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.connect(sys.argv[1])
+c = C("localhost")
+c.request("GET", sys.argv[2])
+r = c.getresponse()
+print(r.status, r.getheader("Content-Type"))
+sys.stdout.write(r.read().decode())' "$WELDR_SOCK" "$1"
+}
+# standin_listed: every compose composer still holds, as its own list
+# endpoints show them (queue new/run, finished, failed): "<list> <id> <status>"
+# lines, nothing when its store is empty.
+standin_listed() {
+    local q f x
+    q=$(standin_get /api/v1/compose/queue | tail -n +2)
+    f=$(standin_get /api/v1/compose/finished | tail -n +2)
+    x=$(standin_get /api/v1/compose/failed | tail -n +2)
+    python3 -c 'import json, sys
+for text in sys.argv[1:]:
+    for name, entries in json.loads(text).items():
+        for e in entries:
+            print(name, e["id"], e["queue_status"])' "$q" "$f" "$x"
+}
+
 # sshd_start AUTHORIZED_KEYS_FILE: an OpenSSH server on 127.0.0.1 for $ME.
 # Sets SSHD_PORT, SSHD_PID, SSHD_KNOWN_HOSTS (a known_hosts line for it).
 sshd_start() {

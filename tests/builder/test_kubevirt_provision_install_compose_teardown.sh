@@ -124,9 +124,11 @@ grep -q 'dcn-builder: run: stage compose failed (builder torn down; a rerun resu
     fail "unclear interrupt message: $(tail -n3 run1.err)"
 grep -q 'stage=run event=stage-done name=teardown' run1.err || fail "no teardown after SIGTERM"
 [[ $(standin_count compose_cancelled) == 1 ]] || { grep -E "cancel|interrupt" run1.err >&2; fail "the compose was not cancelled"; }
+left=$(standin_listed)
+[[ -z $left ]] || fail "the cancelled compose was not deleted from composer: $left"
 [[ -z $(ls "$FAKE_STATE" | grep -v polls) && ! -e $STATE/builder ]] || fail "VM or files leaked after SIGTERM"
 [[ $(json_file_get "$STATE/run.json" failed_stage) == compose ]] || fail "run.json: $(cat "$STATE/run.json")"
-pass "SIGTERM during compose: compose cancelled, VM deleted, run.json records compose"
+pass "SIGTERM during compose: compose cancelled and deleted from composer, VM deleted, run.json records compose"
 
 standin_stop
 standin_start --build-seconds 0.3

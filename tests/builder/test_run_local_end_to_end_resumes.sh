@@ -81,12 +81,14 @@ if builder run -f def.yaml --version 3.0.0 2>run4.err; then fail "a FAILED compo
 grep -q "dcn-builder: run: stage compose failed (builder torn down; a rerun resumes at compose): compose: weldr: compose .* FAILED in osbuild-composer; end of its log: .*transaction failed" run4.err ||
     fail "unclear: $(tail -n1 run4.err)"
 grep -q "stage=run event=stage-start name=teardown after_failure=true" run4.err || fail "no teardown after the failure"
+left=$(standin_listed)
+[[ -z $left ]] || fail "the FAILED compose was left in composer: $left"
 standin_stop
 standin_start --build-seconds 0.2
 out=$(builder run -f def.yaml --version 3.0.0 --json 2>run5.err) || { cat run5.err >&2; fail "rerun 3.0.0"; }
 grep -q "event=plan version=3.0.0 resume_at=compose builder=local" run5.err || fail "3.0.0 did not resume at compose"
 ostree --repo=root/repo show "$REF" | grep -q "Version: 3.0.0" || fail "3.0.0 not published"
-pass "a FAILED compose: teardown runs, the error names the stage and composer's log; the rerun resumes at compose"
+pass "a FAILED compose: deleted from composer, teardown runs, the error names the stage and composer's log; the rerun resumes at compose"
 
 before=$(cat "$STATE/run.json")
 composes=$(standin_requests POST /api/v1/compose)

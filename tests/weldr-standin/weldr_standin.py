@@ -11,6 +11,14 @@ Anything off is a "violation": logged (the tests fail on any) and answered
 charset=utf-8`, errors as {"status":false,"errors":[{"id","msg"}]}, 405
 with an empty body for a wrong method.
 
+Composes live in an in-memory store, as in composer: a compose's state is
+derived as composer derives it from its job (cancelled -> FAILED, not
+started -> WAITING, not finished -> RUNNING, else FINISHED or FAILED), and
+it stays listed (/api/v1/compose/queue, /finished, /failed) until DELETE
+/api/v1/compose/delete/<id> removes it, so the tests can check that
+dcn-builder leaves nothing behind. SIGHUP empties the store, as a composer
+whose state directory was lost (a rebuilt builder VM) would be.
+
 A compose is real: the blueprint's tree (--base-tree plus the blueprint
 and package list under /usr/share/dcn-standin) is committed with the ostree
 CLI into an archive repo, with the parent composer would use, and tarred
@@ -21,7 +29,8 @@ trimmed, must be hex; a 64-hex parent is used as is; parent needs url).
 Python standard library only; HTTP/1.1 over a unix socket.
 
   weldr_standin.py --socket S --log L --work DIR --base-tree DIR
-                   [--build-seconds N] [--missing PKG]... [--fail] [--hang]
+                   [--queue-seconds N] [--build-seconds N] [--missing PKG]... [--fail] [--hang]
+                   [--reply-delay S] [--delete-error MSG]
 """
 import argparse
 import datetime
@@ -31,6 +40,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socketserver
 import subprocess
 import sys
@@ -72,12 +82,16 @@ def parse_args():
     p.add_argument("--log", required=True, help="JSON lines: requests, fetches, composes, violations")
     p.add_argument("--work", required=True, help="scratch directory for compose results")
     p.add_argument("--base-tree", required=True, help="root filesystem every compose starts from")
+    p.add_argument("--queue-seconds", type=float, default=0.2, help="time a compose stays WAITING")
     p.add_argument("--build-seconds", type=float, default=1.0, help="time a compose stays RUNNING")
     p.add_argument("--missing", action="append", default=[], help="package depsolve reports missing")
     p.add_argument("--fail", action="store_true", help="composes end FAILED")
     p.add_argument("--hang", action="store_true", help="composes stay RUNNING")
     p.add_argument("--reply-delay", type=float, default=0.0,
                    help="seconds between starting a compose and answering its POST (a client interrupted then must still cancel it)")
+    p.add_argument("--delete-error", metavar="MSG",
+                   help="deleting a compose fails with ComposeError '<id>: MSG' (composer's store could not delete "
+                        "it); the compose stays")
     return p.parse_args()
 
 
@@ -126,6 +140,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         ("POST", re.compile(r"^/api/v1/blueprints/new$"), "blueprints_new"),
         ("GET", re.compile(r"^/api/v1/blueprints/depsolve/([^/]+)$"), "depsolve"),
         ("POST", re.compile(r"^/api/v1/compose$"), "compose"),
+        ("GET", re.compile(r"^/api/v1/compose/queue$"), "compose_queue"),
+        ("GET", re.compile(r"^/api/v1/compose/finished$"), "compose_finished"),
+        ("GET", re.compile(r"^/api/v1/compose/failed$"), "compose_failed"),
         ("GET", re.compile(r"^/api/v1/compose/status/([^/]+)$"), "compose_status"),
         ("GET", re.compile(r"^/api/v1/compose/log/([^/]+)$"), "compose_log"),
         ("GET", re.compile(r"^/api/v1/compose/image/([^/]+)$"), "compose_image"),
@@ -250,10 +267,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         cid = str(uuid.uuid4())
         bp = entry[0]
         c = {"id": cid, "blueprint": bp["name"], "version": bp.get("version", "0.0.0"),
-             "compose_type": "edge-commit", "image_size": 0, "queue_status": "WAITING",
-             "job_created": time.time(), "job_started": 0, "job_finished": 0,
+             "compose_type": "edge-commit", "image_size": 0, "job_created": time.time(), "job_started": 0,
+             "job_finished": 0, "success": False, "cancelled": False,
              "ref": ref or "rhel/9/x86_64/edge", "parent": resolved, "toml": entry[1], "packages":
-             [p["name"] for p in bp.get("packages", [])], "log": [], "cancelled": False}
+             [p["name"] for p in bp.get("packages", [])], "log": []}
         with self.st.lock:
             self.st.composes[cid] = c
         self.st.log(compose_started=cid, ref=c["ref"], parent=resolved, url=url, size=req.get("size"))
@@ -261,43 +278,80 @@ class Handler(http.server.BaseHTTPRequestHandler):
         time.sleep(self.st.args.reply_delay)
         self.send_json(200, {"build_id": cid, "status": True, "warnings": []})
 
-    def known(self, cid):
+    def lookup(self, text, unknown_msg):
+        """The compose for a path's uuid, as composer's single-uuid handlers
+        find it: a malformed uuid or an unknown compose is 400 UnknownUUID."""
+        try:
+            cid = str(uuid.UUID(text))
+        except ValueError:
+            return self.send_error_json(400, "UnknownUUID", "%s is not a valid build uuid" % text)
         c = self.st.composes.get(cid)
         if not c:
-            self.send_error_json(400, "UnknownUUID", "%s is not a valid build uuid" % cid)
+            return self.send_error_json(400, "UnknownUUID", unknown_msg % text)
         return c
 
-    def do_compose_status(self, raw, ids):
-        out = []
-        for cid in ids.split(","):
-            c = self.st.composes.get(cid)
-            if not c:
-                return self.send_error_json(400, "UnknownUUID", "%s is not a valid build uuid" % cid)
-            out.append({k: c[k] for k in ("id", "blueprint", "version", "compose_type", "image_size", "queue_status",
-                                          "job_created", "job_started", "job_finished")})
-        self.send_json(200, {"uuids": out})
+    def do_compose_queue(self, raw):
+        with self.st.lock:
+            entries = [(state(c), entry(c)) for c in self.st.composes.values()]
+        self.send_json(200, {"new": [e for s, e in entries if s == "WAITING"],
+                             "run": [e for s, e in entries if s == "RUNNING"]})
 
-    def do_compose_log(self, raw, cid):
-        c = self.known(cid)
+    def list_in_state(self, key, want):
+        with self.st.lock:
+            entries = sorted((entry(c) for c in self.st.composes.values() if state(c) == want), key=lambda e: e["id"])
+        self.send_json(200, {key: entries})
+
+    def do_compose_finished(self, raw):
+        self.list_in_state("finished", "FINISHED")
+
+    def do_compose_failed(self, raw):
+        self.list_in_state("failed", "FAILED")
+
+    def do_compose_status(self, raw, ids):
+        # composer: a malformed uuid is 400 UnknownUUID; a well-formed one it
+        # does not know is left out, so an unknown compose is 200 {"uuids":[]}
+        wanted = []
+        with self.st.lock:
+            if ids == "*":
+                wanted = list(self.st.composes)
+            else:
+                for text in ids.split(","):
+                    try:
+                        wanted.append(str(uuid.UUID(text)))
+                    except ValueError:
+                        return self.send_error_json(400, "UnknownUUID", "%s is not a valid build uuid" % text)
+            out = [entry(self.st.composes[cid]) for cid in wanted if cid in self.st.composes]
+        self.send_json(200, {"uuids": sorted(out, key=lambda e: e["id"])})
+
+    def do_compose_log(self, raw, text):
+        c = self.lookup(text, "Compose %s doesn't exist")
         if not c:
             return
-        if c["queue_status"] == "WAITING":
-            return self.send_error_json(400, "BuildInWrongState", "Build %s has not started yet. No logs to view"
-                                        % cid)
-        body = ("\n".join(c["log"]) + "\n").encode()
+        s = state(c)
+        if s == "WAITING":
+            # composer: "weirdly, Lorax returns 200 in this case"
+            return self.send_error_json(200, "BuildInWrongState", "Build %s has not started yet. No logs to view."
+                                        % text)
+        if s == "RUNNING":
+            log = "Build %s is still running.\n" % text
+        else:
+            log = "\n".join(c["log"]) + "\n" if c["log"] else "The compose result is empty.\n"
+        # composer sets application/json on every reply, the log's plain text too
+        body = log.encode()
         self.send_response(200)
-        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Type", JSON_TYPE)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
 
-    def do_compose_image(self, raw, cid):
-        c = self.known(cid)
+    def do_compose_image(self, raw, text):
+        c = self.lookup(text, "Compose %s doesn't exist")
         if not c:
             return
-        if c["queue_status"] != "FINISHED":
-            return self.send_error_json(400, "BuildInWrongState", "Build %s is in wrong state: %s"
-                                        % (cid, c["queue_status"]))
+        s = state(c)
+        if s != "FINISHED":
+            return self.send_error_json(400, "BuildInWrongState", "Build %s is in wrong state: %s" % (text, s))
+        cid = c["id"]
         path = c["tarball"]
         size = os.path.getsize(path)
         self.send_response(200)
@@ -310,31 +364,63 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.st.log(image_sent=cid, bytes=size)
 
     def do_compose_delete(self, raw, ids):
+        # always 200; what could not be deleted is in "errors"
         res, errors = [], []
-        for cid in ids.split(","):
+        for text in ids.split(","):
+            try:
+                cid = str(uuid.UUID(text))
+            except ValueError:
+                errors.append({"id": "UnknownUUID", "msg": "%s is not a valid uuid" % text})
+                continue
             with self.st.lock:
                 c = self.st.composes.get(cid)
-                if c and c["queue_status"] in ("FINISHED", "FAILED"):
-                    del self.st.composes[cid]
-                    res.append({"uuid": cid, "status": True})
-                elif c:
-                    errors.append({"id": "BuildInWrongState", "msg": "Build %s is not in FINISHED or FAILED." % cid})
+                if not c:
+                    errors.append({"id": "UnknownUUID", "msg": "compose %s doesn't exist" % cid})
+                elif state(c) not in ("FINISHED", "FAILED"):
+                    errors.append({"id": "BuildInWrongState", "msg": "Compose %s is not in FINISHED or FAILED." % cid})
+                elif self.st.args.delete_error:
+                    errors.append({"id": "ComposeError", "msg": "%s: %s" % (cid, self.st.args.delete_error)})
                 else:
-                    errors.append({"id": "UnknownUUID", "msg": "%s is not a valid build uuid" % cid})
-        self.st.log(compose_deleted=ids)
+                    del self.st.composes[cid]
+                    shutil.rmtree(os.path.join(self.st.args.work, cid), ignore_errors=True)
+                    res.append({"uuid": cid, "status": True})
+        self.st.log(compose_deleted=[r["uuid"] for r in res], delete_errors=errors)
         self.send_json(200, {"uuids": res, "errors": errors})
 
-    def do_compose_cancel(self, raw, cid):
-        c = self.known(cid)
+    def do_compose_cancel(self, raw, text):
+        c = self.lookup(text, "Compose %s doesn't exist")
         if not c:
             return
-        if c["queue_status"] not in ("WAITING", "RUNNING"):
-            return self.send_error_json(400, "BuildInWrongState", "Build %s is not in WAITING or RUNNING." % cid)
+        if state(c) not in ("WAITING", "RUNNING"):
+            return self.send_error_json(400, "BuildInWrongState", "Build %s is not in WAITING or RUNNING." % text)
+        # composer marks the job cancelled before it answers: FAILED from now on
         c["cancelled"] = True
-        c["queue_status"] = "FAILED"
-        c["job_finished"] = time.time()
-        self.st.log(compose_cancelled=cid)
-        self.send_json(200, {"uuid": cid, "status": True})
+        self.st.log(compose_cancelled=c["id"])
+        self.send_json(200, {"uuid": c["id"], "status": True})
+
+
+def state(c):
+    """queue_status as composer derives it from the compose's job."""
+    if c["cancelled"]:
+        return "FAILED"
+    if not c["job_started"]:
+        return "WAITING"
+    if not c["job_finished"]:
+        return "RUNNING"
+    return "FINISHED" if c["success"] else "FAILED"
+
+
+def entry(c):
+    """composer's ComposeEntry: job_started/job_finished left out while 0,
+    image_size only once FINISHED."""
+    s = state(c)
+    e = {"id": c["id"], "blueprint": c["blueprint"], "version": c["version"], "compose_type": c["compose_type"],
+         "image_size": c["image_size"] if s == "FINISHED" else 0, "queue_status": s, "job_created": c["job_created"]}
+    if c["job_started"]:
+        e["job_started"] = c["job_started"]
+    if c["job_finished"]:
+        e["job_finished"] = c["job_finished"]
+    return e
 
 
 def check_blueprint(bp):
@@ -402,12 +488,11 @@ def run(cmd):
 def build(st, c):
     """WAITING -> RUNNING -> a real edge-commit tarball -> FINISHED."""
     args = st.args
-    time.sleep(0.2)
+    time.sleep(args.queue_seconds)
     if c["cancelled"]:
         return
-    c["queue_status"] = "RUNNING"
-    c["job_started"] = time.time()
     c["log"].append("Pipeline build: org.osbuild.rpm (standin)")
+    c["job_started"] = time.time()
     if args.hang:
         return  # stays RUNNING until cancelled
     time.sleep(args.build_seconds)
@@ -416,7 +501,6 @@ def build(st, c):
     if args.fail:
         c["log"].append("Error: org.osbuild.rpm: transaction failed: package kernel-core conflicts (standin)")
         c["log"].append("Build failed")
-        c["queue_status"] = "FAILED"
         c["job_finished"] = time.time()
         st.log(compose_failed=c["id"])
         return
@@ -451,13 +535,12 @@ def build(st, c):
         c["tarball"] = tarball
         c["image_size"] = os.path.getsize(tarball)
         c["log"].append("commit %s" % commit)
-        c["queue_status"] = "FINISHED"
+        c["success"] = True
         c["job_finished"] = time.time()
         st.log(compose_finished=c["id"], commit=commit, parent=c["parent"])
     except (subprocess.CalledProcessError, OSError) as e:
         err = getattr(e, "stderr", None)
         c["log"].append("standin build error: %s %s" % (e, err))
-        c["queue_status"] = "FAILED"
         c["job_finished"] = time.time()
         st.log(compose_failed=c["id"], error=str(e))
 
@@ -474,6 +557,13 @@ def main():
     srv = Server(args.socket, Handler)
     srv.state = State(args)
     srv.state.log(started=datetime.datetime.now(datetime.timezone.utc).isoformat(), pid=os.getpid())
+
+    def forget(signum, frame):
+        with srv.state.lock:
+            gone = sorted(srv.state.composes)
+            srv.state.composes.clear()
+        srv.state.log(forgot=gone)
+    signal.signal(signal.SIGHUP, forget)
     try:
         srv.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
