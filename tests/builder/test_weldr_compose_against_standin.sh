@@ -87,7 +87,7 @@ ostree --repo=client pull --commit-metadata-only dcn "$REF" >/dev/null
 ostree --repo=client pull dcn "$REF" >/dev/null || fail "upgrade pull"
 paths_since_mark | grep -q '^/repo/deltas/' || fail "the upgrade did not use a delta"
 if paths_since_mark | grep -qE '\.(filez|dirtree)$'; then fail "the upgrade fetched loose objects"; fi
-ostree --repo=client cat "dcn:$REF" /etc/dcn/new.conf | grep -q "added in v2" || fail "client does not have 2.0.0"
+ostree --repo=client cat "dcn:$REF" /usr/etc/dcn/new.conf | grep -q "added in v2" || fail "client does not have 2.0.0"
 pass "2.0.0 composed on the published head (refs/heads fetched from the hoster), published, pulled via the delta"
 
 # missing packages: named, nothing staged

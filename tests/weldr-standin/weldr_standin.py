@@ -512,12 +512,19 @@ def build(st, c):
             f.write(c["toml"])
         with open(os.path.join(overlay, "packages.txt"), "w") as f:
             f.write("\n".join(c["packages"]) + "\n")
+        # osbuild's org.osbuild.ostree.preptree moves /etc to /usr/etc, where
+        # ostree admin deploy expects it
+        tree = os.path.join(work, "tree")
+        shutil.copytree(args.base_tree, tree, symlinks=True)
+        if os.path.isdir(os.path.join(tree, "etc")):
+            os.makedirs(os.path.join(tree, "usr"), exist_ok=True)
+            os.rename(os.path.join(tree, "etc"), os.path.join(tree, "usr", "etc"))
         repo = os.path.join(work, "tar", "repo")
         os.makedirs(repo)
         run(["ostree", "init", "--mode=archive", "--repo=" + repo])
         inputhash = hashlib.sha256(c["toml"].encode()).hexdigest()
         cmd = ["ostree", "--repo=" + repo, "commit", "--branch=" + c["ref"],
-               "--tree=dir=" + args.base_tree, "--tree=dir=" + os.path.join(work, "overlay"),
+               "--tree=dir=" + tree, "--tree=dir=" + os.path.join(work, "overlay"),
                "--owner-uid=0", "--owner-gid=0",
                "--subject=" + c["blueprint"] + " " + c["version"],
                "--add-metadata-string=version=" + c["version"],
