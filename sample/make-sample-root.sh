@@ -121,6 +121,13 @@ gen_tree() {
     ln -s dcn-agent "$dir/usr/bin/dcn"        # symlink to a file
     ln -s usr/lib "$dir/lib"                   # symlink to a directory, as on RHEL
     : >"$dir/etc/dcn/empty.conf"               # an empty file
+    # What `ostree admin deploy` needs: a kernel and initramfs where libostree
+    # looks (small stand-ins), an ID in os-release, /etc kept in /usr/etc.
+    mkdir -p "$dir/usr/lib/modules/6.1.0-dcn"
+    printf 'stand-in kernel\n' >"$dir/usr/lib/modules/6.1.0-dcn/vmlinuz"
+    printf 'stand-in initramfs\n' >"$dir/usr/lib/modules/6.1.0-dcn/initramfs.img"
+    printf 'NAME="DCN sample"\nID=dcn\nVERSION_ID="%d.0.0"\n' "$version" >"$dir/usr/lib/os-release"
+    mv "$dir/etc" "$dir/usr/etc"
 }
 
 repo=$tmp/repo

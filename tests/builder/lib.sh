@@ -35,6 +35,11 @@ make_tree() {
     # bigger files so deltas have something to do (deterministic content)
     python3 -c "import random,sys; r=random.Random(1); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(300000)))" >"$d"/usr/lib/dcn/blob1
     python3 -c "import random,sys; r=random.Random(2); sys.stdout.buffer.write(bytes(r.getrandbits(8) for _ in range(200000)))" >"$d"/usr/lib/dcn/blob2
+    # deployable by ostree admin deploy: a (stand-in) kernel and an ID
+    mkdir -p "$d"/usr/lib/modules/6.1.0-dcn
+    echo "stand-in kernel" >"$d"/usr/lib/modules/6.1.0-dcn/vmlinuz
+    echo "stand-in initramfs" >"$d"/usr/lib/modules/6.1.0-dcn/initramfs.img
+    printf 'NAME="DCN test"\nID=dcn\nVERSION_ID="%s.0.0"\n' "$v" >"$d"/usr/lib/os-release
     echo "setting=1" >"$d"/etc/dcn/dcn.conf; chmod 600 "$d"/etc/dcn/dcn.conf
     echo "only in v1" >"$d"/etc/dcn/old.conf
     chmod 1777 "$d"/var/empty

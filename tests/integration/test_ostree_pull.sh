@@ -80,7 +80,7 @@ expect_eq "$part_bytes" "$(stat -c %s "$T/root$DELTA/0")" "logged bytes of delta
 ostree --repo="$C" fsck >/dev/null 2>"$T/fsck.err" || { cat "$T/fsck.err" >&2; fail "upgraded client fsck"; }
 expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$V2" "client ref after the upgrade"
 ostree --repo="$C" checkout -U "origin:$REF" "$T/checkout"
-grep -qx 'VERSION_ID="2.0.0"' "$T/checkout/etc/dcn/release" || fail "checked-out tree is not 2.0.0: $(cat "$T/checkout/etc/dcn/release")"
+grep -qx 'VERSION_ID="2.0.0"' "$T/checkout/usr/etc/dcn/release" || fail "checked-out tree is not 2.0.0: $(cat "$T/checkout/usr/etc/dcn/release")"
 expect_eq "$(readlink "$T/checkout/usr/bin/dcn")" dcn-agent "symlink in the checkout"
 pass "upgrade 1.0.0 -> 2.0.0: superblock and part 0 fetched (200), no file objects, fsck clean, ref = 2.0.0"
 
