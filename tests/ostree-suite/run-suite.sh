@@ -68,7 +68,7 @@ run_one() {
     if [[ $rc == 0 ]] && grep -q '^1\.\.0 # SKIP' "$W/logs/$name.log"; then
         printf '%s\tskipped\t%s\n' "$name" "$(grep -m1 '^1\.\.0 # SKIP' "$W/logs/$name.log" | sed 's/^1\.\.0 # SKIP *//')"
     elif [[ $rc == 0 ]]; then
-        printf '%s\tpassed\t%s\n' "$name" "$(grep -c '^ok ' "$W/logs/$name.log") TAP checks"
+        printf '%s\tpassed\t%s\n' "$name" "$(grep -cE '^ok( |$)' "$W/logs/$name.log") TAP checks"
     else
         printf '%s\tFAILED\texit %s: %s\n' "$name" "$rc" "$(grep -m1 -E '^not ok|error:' "$W/logs/$name.log" | cut -c1-160)"
     fi
