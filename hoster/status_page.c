@@ -213,9 +213,12 @@ static void put_rate_row(struct strbuf *out, const char *label, const struct fle
 {
     strbuf_printf(out, "<tr><th scope=\"row\">%s</th>", label);
     if (r->seconds <= 0) {
-        strbuf_puts(out, "<td colspan=\"3\">not measured yet (rates need two samples, 10 s apart)</td></tr>\n");
+        strbuf_puts(out, "<td colspan=\"4\">not measured yet (rates need two samples, 10 s apart)</td></tr>\n");
         return;
     }
+    strbuf_puts(out, "<td>");
+    put_duration(out, (long long)r->seconds);
+    strbuf_puts(out, "</td>");
     strbuf_printf(out, "<td class=\"n\">%.1f</td><td class=\"n\">", r->requests);
     put_bytes(out, r->bytes);
     strbuf_printf(out, "/s</td><td class=\"n\">%.2f</td></tr>\n", r->errors);
@@ -259,6 +262,7 @@ static void put_spark(struct strbuf *out, const struct status_page_data *d, bool
 static void put_traffic(struct strbuf *out, const struct status_page_data *d)
 {
     strbuf_puts(out, "<h2>Requests</h2>\n<table class=\"rates\">\n<thead><tr><th scope=\"col\">over the last</th>"
+                     "<th scope=\"col\">measured</th>"
                      "<th scope=\"col\">requests/s</th><th scope=\"col\">bytes/s</th><th scope=\"col\">5xx/s</th>"
                      "</tr></thead>\n<tbody>\n");
     put_rate_row(out, "minute", &d->rate_short);
@@ -274,7 +278,7 @@ static const char style[] =
     "body{font-family:sans-serif;margin:1.5em auto;max-width:72em;padding:0 1em;color:#1a202c}"
     "table{border-collapse:collapse;margin:.5em 0 1em}"
     "th,td{padding:.3em .7em;border-bottom:1px solid #d8dee4;text-align:left;vertical-align:top}"
-    "td.n{text-align:right;font-variant-numeric:tabular-nums}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums}td.n,th,time{white-space:nowrap}"
     "figure{margin:.5em 0 1.5em}figcaption{font-size:.85em;color:#4a5568}"
     "code{font-size:.92em}.state{font-weight:bold}";
 
