@@ -37,6 +37,13 @@ void fleet_free(struct fleet *f);
 /* Worker: records who fetched which hosted commit, if r does. */
 void fleet_note_request(struct fleet *f, const struct request *r);
 
+/* Whether a path can fetch a commit at all (".commit", "/superblock"):
+ * one byte compared, so that other requests skip even the call. */
+static inline bool fleet_may_fetch_commit(const char *path, size_t len)
+{
+    return len > 11 && (path[len - 1] == 't' || path[len - 1] == 'k');
+}
+
 /* The current catalog, referenced: catalog_unref when done. */
 struct catalog *fleet_catalog(struct fleet *f);
 struct adoption *fleet_adoption(struct fleet *f);

@@ -242,7 +242,7 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
     else if (path_len > 3 && !memcmp(r.path + path_len - 3, ".ks", 3))
         kickstart_respond(&r);
     else {
-        if (head->method_id == HTTP_METHOD_GET)
+        if (head->method_id == HTTP_METHOD_GET && fleet_may_fetch_commit(r.path, r.path_len))
             fleet_note_request(w->srv->fleet, &r); /* adoption: who fetches which commit */
         static_file_respond(&r);
     }
