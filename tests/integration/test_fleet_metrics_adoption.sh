@@ -180,4 +180,14 @@ else
     echo "note: promtool not installed (Debian package prometheus, scripts/deps/test.txt): promtool check skipped"
 fi
 hoster_stop
+
+# ---- bad values are refused at start, saying what is wrong ------------------------------------------
+for args in "--trusted-proxy 10.0.0.1/24" "--trusted-proxy 10.0.0.0/33" "--trusted-proxy example.com" \
+            "--listen 127.0.0.1:18999 --ops-listen 127.0.0.1:18999" "--adoption-max 0"; do
+    rc=0
+    # shellcheck disable=SC2086 # the flags are words
+    "$DCN_HOSTER" --root "$T/root" $args >/dev/null 2>"$T/bad.err" || rc=$?
+    check_eq "exit status for $args" 2 "$rc"
+    grep -q "dcn-hoster: " "$T/bad.err" && good "$args: $(head -1 "$T/bad.err")" || bad "$args: no message"
+done
 finish
