@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum opt_kind { OPT_STRING, OPT_LISTEN, OPT_UINT, OPT_SIZE, OPT_SECONDS, OPT_BOOL, OPT_FLAG };
+enum opt_kind { OPT_STRING, OPT_LISTEN, OPT_OPS_LISTEN, OPT_NET, OPT_UINT, OPT_SIZE, OPT_SECONDS, OPT_BOOL, OPT_FLAG };
 
 struct opt_spec {
     const char *name; /* flag without "--"; env is DCN_HOSTER_<NAME> with '-' -> '_' */
@@ -27,6 +27,7 @@ struct opt_spec {
 static const struct opt_spec opt_specs[] = {
     {"root", OPT_STRING, OFF(root), "DIR", "content root served at / (default: the build's sample content)"},
     {"listen", OPT_LISTEN, 0, "ADDR:PORT", "listen address, repeatable; [::]:PORT for IPv6, port 0 picks one (default 0.0.0.0:8080)"},
+    {"ops-listen", OPT_OPS_LISTEN, 0, "ADDR:PORT", "serve the operations endpoints /-/... here only (then 404 on --listen), repeatable (default: on every --listen address)"},
     {"threads", OPT_UINT, OFF(threads), "N", "worker threads, one event loop each (default: number of CPUs)"},
     {"repo-path", OPT_STRING, OFF(repo_path), "PATH", "ostree repository inside the root, '.' if the root is the repo (default repo)"},
     {"public-url", OPT_STRING, OFF(public_url), "URL", "base URL for kickstarts (default: http:// + the request's Host)"},
@@ -42,6 +43,8 @@ static const struct opt_spec opt_specs[] = {
     {"cache-size", OPT_SIZE, OFF(cache_size), "BYTES", "small-file cache over all workers, 0 disables (default 32m)"},
     {"sendfile-min", OPT_SIZE, OFF(sendfile_min), "BYTES", "files this large go by sendfile, smaller are read and cached (default 16k)"},
     {"access-log", OPT_BOOL, OFF(access_log), "on|off", "access log lines on stdout (default on)"},
+    {"trusted-proxy", OPT_NET, 0, "CIDR", "a proxy or load balancer whose X-Forwarded-For names the client (adoption counts), repeatable; 10.0.0.0/8, fd00::/8, 192.0.2.7 (default: none, the peer is the client)"},
+    {"adoption-max", OPT_UINT, OFF(adoption_max), "N", "(client, version) pairs remembered for the adoption counts, 44 bytes each (default 65536)"},
     {"list-dirs", OPT_FLAG, OFF(list_dirs), NULL, "HTML listings for directories (default: 403)"},
     {"follow-symlinks", OPT_FLAG, OFF(follow_symlinks), NULL, "follow symlinks wherever they lead, for operators who own the whole tree (default: only links that stay inside the root; others get 403)"},
 };
@@ -62,7 +65,8 @@ static void usage(FILE *out)
     }
     fprintf(out, "  %-28s %s\n", "--version", "print the version and the commit it was built from");
     fprintf(out, "  %-28s %s\n\n", "--help", "this text");
-    fprintf(out, "Operations endpoints on every listener: /-/live /-/ready /-/metrics /-/status\n"
+    fprintf(out, "Operations endpoints on every listener, or only on --ops-listen: /-/ (status page) /-/live /-/ready\n"
+                 "/-/metrics /-/status\n"
                  "Signals: SIGHUP re-opens the root; SIGTERM/SIGINT drain and exit.\n");
 }
 
@@ -148,16 +152,35 @@ static int set_option(struct hoster_config *cfg, const struct opt_spec *o, const
         *dst = strdup(val);
         return 0;
     }
-    case OPT_LISTEN: {
+    case OPT_LISTEN:
+    case OPT_OPS_LISTEN: {
         /* the environment form may hold a comma-separated list */
+        bool ops = o->kind == OPT_OPS_LISTEN;
+        struct listen_addr *list = ops ? cfg->ops_listen : cfg->listen;
+        size_t *num = ops ? &cfg->num_ops_listen : &cfg->num_listen;
         char *copy = strdup(val), *save = NULL;
         for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-            if (cfg->num_listen == HOSTER_MAX_LISTEN || parse_listen(tok, &cfg->listen[cfg->num_listen]) < 0) {
+            if (*num == HOSTER_MAX_LISTEN || parse_listen(tok, &list[*num]) < 0) {
                 fprintf(stderr, "dcn-hoster: %s: bad listen address '%s' (want ADDR:PORT or [V6ADDR]:PORT)\n", origin, tok);
                 free(copy);
                 return -1;
             }
-            cfg->num_listen++;
+            (*num)++;
+        }
+        free(copy);
+        return 0;
+    }
+    case OPT_NET: {
+        char *copy = strdup(val), *save = NULL;
+        for (char *tok = strtok_r(copy, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+            if (cfg->num_trusted_proxy == HOSTER_MAX_TRUSTED ||
+                !ip_net_parse(tok, &cfg->trusted_proxy[cfg->num_trusted_proxy])) {
+                fprintf(stderr, "dcn-hoster: %s: bad network '%s' (want ADDR or ADDR/PREFIX with the host bits zero, "
+                                "IPv4 or IPv6, at most %d)\n", origin, tok, HOSTER_MAX_TRUSTED);
+                free(copy);
+                return -1;
+            }
+            cfg->num_trusted_proxy++;
         }
         free(copy);
         return 0;
@@ -241,6 +264,21 @@ static int validate(struct hoster_config *cfg)
     }
     if (cfg->threads > 256)
         cfg->threads = 256;
+    if (cfg->num_listen + cfg->num_ops_listen > HOSTER_MAX_LISTEN) {
+        fprintf(stderr, "dcn-hoster: at most %d addresses for --listen and --ops-listen together\n", HOSTER_MAX_LISTEN);
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->num_ops_listen; i++) {
+        for (size_t j = 0; j < cfg->num_listen; j++) {
+            const struct sockaddr_in *port = (const struct sockaddr_in *)&cfg->listen[j].addr; /* same offset in v6 */
+            if (port->sin_port != 0 && cfg->ops_listen[i].addr_len == cfg->listen[j].addr_len &&
+                !memcmp(&cfg->ops_listen[i].addr, &cfg->listen[j].addr, cfg->listen[j].addr_len)) {
+                fprintf(stderr, "dcn-hoster: --ops-listen %s is also a --listen address: give the operations "
+                                "endpoints a port of their own\n", cfg->ops_listen[i].text);
+                return -1;
+            }
+        }
+    }
     return 0;
 }
 
@@ -261,6 +299,7 @@ int hoster_config_load(struct hoster_config *cfg, int argc, char **argv)
     cfg->cache_size = 32u << 20;
     cfg->sendfile_min = 16u << 10;
     cfg->access_log = true;
+    cfg->adoption_max = 65536;
 
     for (size_t i = 0; i < NUM_OPTS; i++) {
         char env[64];
@@ -278,7 +317,7 @@ int hoster_config_load(struct hoster_config *cfg, int argc, char **argv)
     longopts[NUM_OPTS] = (struct option){"help", no_argument, NULL, 'h'};
     longopts[NUM_OPTS + 1] = (struct option){"version", no_argument, NULL, 'V'};
     longopts[NUM_OPTS + 2] = (struct option){0};
-    bool listen_from_flags = false;
+    bool listen_from_flags = false, ops_from_flags = false, nets_from_flags = false;
     int c;
     opterr = 0;
     optind = 1;
@@ -296,9 +335,18 @@ int hoster_config_load(struct hoster_config *cfg, int argc, char **argv)
             return -1;
         }
         const struct opt_spec *o = &opt_specs[c];
+        /* flags replace the environment's list */
         if (o->kind == OPT_LISTEN && !listen_from_flags) {
-            cfg->num_listen = 0; /* flags replace the environment's list */
+            cfg->num_listen = 0;
             listen_from_flags = true;
+        }
+        if (o->kind == OPT_OPS_LISTEN && !ops_from_flags) {
+            cfg->num_ops_listen = 0;
+            ops_from_flags = true;
+        }
+        if (o->kind == OPT_NET && !nets_from_flags) {
+            cfg->num_trusted_proxy = 0;
+            nets_from_flags = true;
         }
         char flag[80];
         snprintf(flag, sizeof flag, "--%s", o->name);

@@ -3,12 +3,15 @@
 #ifndef DCN_HOSTER_CONFIG_H
 #define DCN_HOSTER_CONFIG_H
 
+#include "trusted_proxy.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#define HOSTER_MAX_LISTEN 16
+#define HOSTER_MAX_LISTEN 16 /* content and ops listeners together */
+#define HOSTER_MAX_TRUSTED 64
 
 struct listen_addr {
     struct sockaddr_storage addr;
@@ -23,6 +26,11 @@ struct hoster_config {
     char *ref;                  /* NULL: first ref under refs/heads */
     struct listen_addr listen[HOSTER_MAX_LISTEN];
     size_t num_listen;
+    struct listen_addr ops_listen[HOSTER_MAX_LISTEN]; /* --ops-listen: /-/ only here, and not on listen[] */
+    size_t num_ops_listen;
+    struct ip_net trusted_proxy[HOSTER_MAX_TRUSTED]; /* peers whose X-Forwarded-For is believed */
+    size_t num_trusted_proxy;
+    unsigned adoption_max; /* (client, version) pairs remembered for adoption counts */
     unsigned threads;
     unsigned max_connections;
     size_t max_head_size;

@@ -72,7 +72,7 @@ static void format_peer(char *out, size_t cap, const struct sockaddr *sa)
     }
 }
 
-void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peer_len)
+void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peer_len, bool ops)
 {
     (void)peer_len;
     struct conn *c = calloc(1, sizeof *c);
@@ -83,6 +83,7 @@ void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_
     c->w = w;
     c->fd = fd;
     c->first_request = true;
+    c->ops = ops;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     format_peer(c->peer, sizeof c->peer, peer);

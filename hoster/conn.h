@@ -30,6 +30,7 @@ struct conn {
     bool close_after;        /* close once the output is sent */
     bool first_request;      /* no request completed yet */
     bool broken;             /* a write failed: close at the next chance */
+    bool ops;                /* accepted on an --ops-listen address */
     struct event rev, wev;
     struct evbuffer *out;    /* bytes not yet written (created on first need) */
     char *in;                /* buffered request bytes, from the worker's pool; NULL when none */
@@ -43,8 +44,9 @@ struct conn {
     char peer[64];           /* "addr:port" */
 };
 
-/* Takes ownership of a connected, non-blocking socket. */
-void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peer_len);
+/* Takes ownership of a connected, non-blocking socket; ops: it came to an
+ * --ops-listen address. */
+void conn_accept(struct worker *w, int fd, const struct sockaddr *peer, socklen_t peer_len, bool ops);
 void conn_close(struct conn *c);
 /* Server draining: closes the connection if idle; a busy one closes after
  * its current response, which says "Connection: close". */

@@ -11,7 +11,7 @@ struct strbuf;
 
 /* The statuses dcn-hoster sends; anything else counts under "other". */
 #define METRICS_STATUSES(X) X(200) X(206) X(304) X(400) X(403) X(404) X(405) X(408) \
-    X(414) X(416) X(431) X(500) X(503) X(505)
+    X(414) X(416) X(431) X(500) X(501) X(503) X(505)
 enum metrics_status_slot {
 #define SLOT(code) METRICS_S##code,
     METRICS_STATUSES(SLOT)
@@ -20,7 +20,9 @@ enum metrics_status_slot {
     METRICS_NUM_STATUS
 };
 
-#define METRICS_NUM_BUCKETS 16 /* request duration upper bounds, see metrics.c; +Inf is the count */
+/* request duration upper bounds, 100 µs to 300 s (a delta part over a
+ * slow site link takes minutes), see metrics.c; +Inf is the count */
+#define METRICS_NUM_BUCKETS 20
 
 struct metrics {
     _Atomic uint64_t requests[METRICS_NUM_STATUS];
@@ -43,5 +45,24 @@ void metrics_record_request(struct metrics *m, int status, uint64_t body_bytes, 
 
 /* Renders the Prometheus text exposition of the sum of n workers' metrics. */
 void metrics_render(struct strbuf *out, struct metrics *const *per_worker, unsigned n, int ready);
+
+/* dcn_hoster_build_info{version,commit} 1. */
+void metrics_render_build_info(struct strbuf *out);
+
+/* The standard process metrics (process_cpu_seconds_total,
+ * process_resident_memory_bytes, process_virtual_memory_bytes,
+ * process_open_fds, process_max_fds, process_start_time_seconds), from
+ * getrusage, getrlimit and /proc/self. */
+void metrics_render_process(struct strbuf *out);
+
+/* Appends s as a quoted label value, with \, " and newline escaped. */
+void metrics_label_value(struct strbuf *out, const char *s);
+
+struct metrics_totals {
+    uint64_t requests; /* all statuses */
+    uint64_t bytes;    /* response body bytes */
+    uint64_t errors;   /* 5xx */
+};
+void metrics_totals(struct metrics *const *per_worker, unsigned n, struct metrics_totals *out);
 
 #endif

@@ -2,15 +2,20 @@
 
 #include "build_info.h"
 
+#include "adoption.h"
+#include "catalog.h"
 #include "config.h"
 #include "content_root.h"
+#include "fleet.h"
 #include "metrics.h"
 #include "refs.h"
 #include "respond.h"
 #include "server.h"
+#include "status_page.h"
 #include "strbuf.h"
 #include "worker.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -53,24 +58,85 @@ static void ops_status(struct request *r, bool ready)
     strbuf_free(&sb);
 }
 
+static unsigned worker_metrics(struct server *srv, struct metrics *per_worker[256])
+{
+    unsigned n = srv->num_workers < 256 ? srv->num_workers : 256;
+    for (unsigned i = 0; i < n; i++)
+        per_worker[i] = &srv->workers[i]->metrics;
+    return n;
+}
+
 static void ops_metrics(struct request *r, bool ready)
 {
     struct server *srv = r->w->srv;
     struct metrics *per_worker[256];
-    unsigned n = srv->num_workers < 256 ? srv->num_workers : 256;
-    for (unsigned i = 0; i < n; i++)
-        per_worker[i] = &srv->workers[i]->metrics;
+    unsigned n = worker_metrics(srv, per_worker);
     struct strbuf sb = STRBUF_INIT;
+    metrics_render_build_info(&sb);
     metrics_render(&sb, per_worker, n, ready);
+    fleet_render_metrics(srv->fleet, &sb, r->w->now.tv_sec);
+    metrics_render_process(&sb);
     respond_text(r, 200, "text/plain; version=0.0.4; charset=utf-8", sb.data, sb.len);
     strbuf_free(&sb);
+}
+
+/* The status page: what the repository hosts and who fetches it. */
+static void ops_page(struct request *r, bool ready)
+{
+    static const char headers[] = NO_STORE
+        "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\r\n"
+        "X-Content-Type-Options: nosniff\r\n";
+    struct server *srv = r->w->srv;
+    struct metrics *per_worker[256];
+    unsigned n = worker_metrics(srv, per_worker);
+    struct metrics_totals totals;
+    metrics_totals(per_worker, n, &totals);
+    struct catalog *c = fleet_catalog(srv->fleet);
+    struct adoption_count *counts = calloc(ADOPTION_MAX_HOSTED, sizeof *counts);
+    struct fleet_rate *series = calloc(FLEET_SAMPLES, sizeof *series);
+    if (!counts || !series) {
+        free(counts);
+        free(series);
+        catalog_unref(c);
+        respond_error(r->conn, r, 500);
+        return;
+    }
+    struct status_page_data d = {
+        .build_version = dcn_build_version(),
+        .build_commit = dcn_build_commit(),
+        .ready = ready,
+        .draining = atomic_load(&srv->draining),
+        .uptime_seconds = (long long)(time(NULL) - srv->started),
+        .root_path = r->root->real_path,
+        .repo_path = srv->cfg->repo_path,
+        .now = r->w->now.tv_sec,
+        .catalog = c,
+        .counts = counts,
+        .num_counts = adoption_count(fleet_adoption(srv->fleet), (uint32_t)r->w->now.tv_sec, counts, ADOPTION_MAX_HOSTED),
+        .series = series,
+        .num_series = fleet_rate_series(srv->fleet, series, FLEET_SAMPLES),
+        .requests_total = totals.requests,
+        .bytes_total = totals.bytes,
+    };
+    adoption_get_stats(fleet_adoption(srv->fleet), &d.adoption);
+    fleet_rate(srv->fleet, 60, &d.rate_short);
+    fleet_rate(srv->fleet, 600, &d.rate_long);
+    struct strbuf sb = STRBUF_INIT;
+    status_page_render(&sb, &d);
+    respond_memory(r, 200, "text/html; charset=utf-8", headers, sizeof headers - 1, sb.data, sb.len);
+    strbuf_free(&sb);
+    free(counts);
+    free(series);
+    catalog_unref(c);
 }
 
 void ops_respond(struct request *r)
 {
     const char *name = r->path_len > 2 ? r->path + 2 : "";
     struct server *srv = r->w->srv;
-    if (!strcmp(name, "live")) {
+    if (!*name) {
+        ops_page(r, server_is_ready(srv, r->root));
+    } else if (!strcmp(name, "live")) {
         respond_text(r, 200, "text/plain; charset=utf-8", "ok\n", 3);
     } else if (!strcmp(name, "ready")) {
         if (server_is_ready(srv, r->root))

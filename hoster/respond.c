@@ -4,6 +4,7 @@
 #include "conn.h"
 #include "fmt.h"
 #include "content_root.h"
+#include "fleet.h"
 #include "kickstart.h"
 #include "log.h"
 #include "ops.h"
@@ -233,10 +234,16 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
     worker_refresh_root(w);
     r.root = w->root;
 
-    if (path_len >= 1 && r.path[0] == '-' && (path_len == 1 || r.path[1] == '/'))
+    bool ops_path = path_len >= 1 && r.path[0] == '-' && (path_len == 1 || r.path[1] == '/');
+    if (w->srv->cfg->num_ops_listen && ops_path != c->ops)
+        respond_error(c, &r, 404); /* with --ops-listen, /-/ there only, and only /-/ there */
+    else if (ops_path)
         ops_respond(&r);
     else if (path_len > 3 && !memcmp(r.path + path_len - 3, ".ks", 3))
         kickstart_respond(&r);
-    else
+    else {
+        if (head->method_id == HTTP_METHOD_GET && fleet_may_fetch_commit(r.path, r.path_len))
+            fleet_note_request(w->srv->fleet, &r); /* adoption: who fetches which commit */
         static_file_respond(&r);
+    }
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 #include "content_root.h"
 #include "content_watch.h"
+#include "fleet.h"
 #include "log.h"
 #include "worker.h"
 
@@ -251,14 +252,16 @@ static int open_listeners(struct server *srv)
     for (unsigned t = 0; t < srv->num_workers; t++)
         for (size_t i = 0; i < 16; i++)
             srv->listen_fds[t][i] = -1;
-    for (size_t i = 0; i < cfg->num_listen; i++) {
-        struct sockaddr_storage addr = cfg->listen[i].addr;
-        socklen_t len = cfg->listen[i].addr_len;
+    for (size_t i = 0; i < cfg->num_listen + cfg->num_ops_listen; i++) {
+        bool ops = i >= cfg->num_listen;
+        const struct listen_addr *la = ops ? &cfg->ops_listen[i - cfg->num_listen] : &cfg->listen[i];
+        struct sockaddr_storage addr = la->addr;
+        socklen_t len = la->addr_len;
         for (unsigned t = 0; t < srv->num_workers; t++) {
             int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
             int one = 1, defer = 1;
             if (fd < 0) {
-                log_errno("listen %s: socket", cfg->listen[i].text);
+                log_errno("listen %s: socket", la->text);
                 return -1;
             }
             srv->listen_fds[t][i] = fd;
@@ -267,11 +270,11 @@ static int open_listeners(struct server *srv)
             if (addr.ss_family == AF_INET6)
                 setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
             if (bind(fd, (struct sockaddr *)&addr, len) < 0) {
-                log_errno("listen %s: bind", cfg->listen[i].text);
+                log_errno("listen %s: bind", la->text);
                 return -1;
             }
             if (listen(fd, LISTEN_BACKLOG) < 0) {
-                log_errno("listen %s", cfg->listen[i].text);
+                log_errno("listen %s", la->text);
                 return -1;
             }
             /* wake us when the request has arrived, not at the handshake */
@@ -282,7 +285,7 @@ static int open_listeners(struct server *srv)
                 getsockname(fd, (struct sockaddr *)&addr, &len);
                 char text[80];
                 format_addr(text, sizeof text, &addr);
-                log_info("listening on http://%s/", text);
+                log_info("listening on http://%s/%s", text, ops ? " (operations endpoints /-/ only)" : "");
             }
         }
     }
@@ -321,6 +324,9 @@ int server_run(const struct hoster_config *cfg)
     srv->base = event_base_new();
     if (!srv->workers || !srv->base || open_listeners(srv) < 0)
         goto out;
+    srv->fleet = fleet_new(srv); /* reads the hosted versions before the first request */
+    if (!srv->fleet)
+        goto out;
 
     /* Workers inherit a blocked signal mask: signals go to this thread. */
     sigset_t all, old;
@@ -335,6 +341,8 @@ int server_run(const struct hoster_config *cfg)
             goto stop_workers;
         }
     }
+    if (fleet_start(srv->fleet) < 0)
+        log_errno("fleet thread (versions, adoption, rates)"); /* serving goes on without fresh figures */
     pthread_sigmask(SIG_SETMASK, &old, NULL);
 
     srv->sig_hup = evsignal_new(srv->base, SIGHUP, on_sighup, srv);
@@ -382,6 +390,7 @@ stop_workers:
     }
     log_info("stopped");
 out:
+    fleet_free(srv->fleet); /* stops its thread before the workers it samples go */
     for (unsigned i = 0; srv->workers && i < srv->num_workers; i++)
         worker_free(srv->workers[i]);
     if (srv->listen_fds)

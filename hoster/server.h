@@ -14,13 +14,15 @@ struct content_root;
 struct worker;
 struct event_base;
 struct event;
+struct fleet;
 
 struct server {
     const struct hoster_config *cfg;
     struct event_base *base;      /* main thread's loop */
     struct worker **workers;
     unsigned num_workers;
-    int (*listen_fds)[16];        /* [worker][listener]: one SO_REUSEPORT socket each */
+    int (*listen_fds)[16];        /* [worker][listener]: one SO_REUSEPORT socket each; --listen, then --ops-listen */
+    struct fleet *fleet;          /* hosted versions and adoption (fleet.h) */
     pthread_mutex_t root_lock;    /* guards root and the reference a worker takes on it */
     struct content_root *root;    /* current content root */
     _Atomic uint64_t root_gen;    /* root->gen, readable without the lock */

@@ -112,16 +112,27 @@ void worker_conn_closed(struct worker *w, struct conn *c)
     }
 }
 
-static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg)
+static void accept_conn(struct worker *w, evutil_socket_t fd, struct sockaddr *sa, int len, bool ops)
 {
-    (void)l;
-    struct worker *w = arg;
     worker_tick(w);
     if (w->draining) {
         close(fd);
         return;
     }
-    conn_accept(w, fd, sa, (socklen_t)len);
+    conn_accept(w, fd, sa, (socklen_t)len, ops);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg)
+{
+    (void)l;
+    accept_conn(arg, fd, sa, len, false);
+}
+
+/* An --ops-listen listener: its connections get only the /-/ endpoints. */
+static void on_accept_ops(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len, void *arg)
+{
+    (void)l;
+    accept_conn(arg, fd, sa, len, true);
 }
 
 static void on_accept_error(struct evconnlistener *l, void *arg)
@@ -203,11 +214,13 @@ struct worker *worker_new(struct server *srv, unsigned id)
     w->idle_tv = event_base_init_common_timeout(w->base, &idle);
     w->head_tv = event_base_init_common_timeout(w->base, &head);
     w->send_tv = event_base_init_common_timeout(w->base, &send);
-    for (size_t i = 0; i < cfg->num_listen; i++) {
-        w->listeners[i] = evconnlistener_new(w->base, on_accept, w, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-                                             0, srv->listen_fds[id][i]);
+    for (size_t i = 0; i < cfg->num_listen + cfg->num_ops_listen; i++) {
+        bool ops = i >= cfg->num_listen;
+        w->listeners[i] = evconnlistener_new(w->base, ops ? on_accept_ops : on_accept, w,
+                                             LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, srv->listen_fds[id][i]);
         if (!w->listeners[i]) {
-            log_errno("worker %u: listener for %s", id, cfg->listen[i].text);
+            log_errno("worker %u: listener for %s", id,
+                      ops ? cfg->ops_listen[i - cfg->num_listen].text : cfg->listen[i].text);
             goto fail;
         }
         srv->listen_fds[id][i] = -1; /* the listener owns it */

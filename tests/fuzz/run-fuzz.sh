@@ -12,7 +12,7 @@ set -euo pipefail
 secs=${1:-20}
 [[ $secs =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-targets=(http_parse path_norm range)
+targets=(http_parse path_norm range trusted_proxy ostree_object)
 
 cc=${DCN_FUZZ_CC:-clang}
 if ! command -v "$cc" >/dev/null 2>&1; then
@@ -67,6 +67,10 @@ seed path_norm bad '\xff/..%5c%00%c0%ae%252e'
 seed range list '\x0a\x10bytes=0-1, 5-,-3,,9-9'
 seed range huge '\xc3\x10bytes=18446744073709551615-,-99999999999999999999'
 seed range etag '\x0a\x10W/"4d2-6553f100.75bcd15", "x"'
+seed trusted_proxy chain '\x00\x01203.0.113.1, 10.9.9.9\n[2001:db8::1]:443,  198.51.100.3:80 ,unknown'
+seed trusted_proxy v6 '\x01\x00fd00::5, 2001:db8::7'
+seed ostree_object path '\x03objects/16/1ddeedbb45865291306d4df1a9aec755dec95ee0ad235c28aa8dafff397af1.commit'
+seed ostree_object delta '\x02su/Kw8WSvWI3OgKG7vdHioOMqe8vIVQBRRqYUqbLO8es-Fh3e7btFhlKRMG1N8amux1XeyV7grSNcKKqNr_85evE'
 cat >"$work/http.dict" <<'EOF'
 "GET"
 "HEAD"
@@ -120,7 +124,30 @@ cat >"$work/range.dict" <<'EOF'
 "\""
 "*"
 EOF
-declare -A dict=([http_parse]=http.dict [path_norm]=path_norm.dict [range]=range.dict)
+cat >"$work/trusted_proxy.dict" <<'EOF'
+","
+" "
+":"
+"["
+"]"
+"::ffff:"
+"10.0.0.1"
+"fd00::"
+"unknown"
+"\x0a"
+EOF
+cat >"$work/ostree_object.dict" <<'EOF'
+"objects/"
+".commit"
+"deltas/"
+"/superblock"
+"-"
+"_"
+"version"
+"\x00s"
+EOF
+declare -A dict=([http_parse]=http.dict [path_norm]=path_norm.dict [range]=range.dict
+                 [trusted_proxy]=trusted_proxy.dict [ostree_object]=ostree_object.dict)
 
 status=0
 for t in "${targets[@]}"; do

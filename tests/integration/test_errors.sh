@@ -34,7 +34,8 @@ done
 for p in "" data data/ data/sub/ repo repo/ repo/objects/ link-in-dir/ "-/"; do
     code=$(fetch "$T/c" "$URL/$p")
     if [[ $p == "-/" ]]; then
-        check_eq "/$p (reserved prefix): 404" 404 "$code"
+        check_eq "/$p (reserved prefix): the status page, not a directory" "200 text/html; charset=utf-8" \
+            "$code $(hdr "$T/c.head" Content-Type)"
         continue
     fi
     check_eq "directory /$p without --list-dirs: 403" 403 "$code"
