@@ -277,6 +277,8 @@ char *dcn_ks_pem_certificates(const char *text, gsize len, GError **error)
     guint blocks = 0, begin_line = 0, body = 0;
     for (guint i = 0; lines[i]; i++) {
         char *l = g_strstrip(lines[i]); /* also a CR of CRLF files */
+        if (!*l && !lines[i + 1])
+            break; /* after the last '\n' */
         if (!inside) {
             if (strcmp(l, PEM_BEGIN) == 0) {
                 inside = TRUE;
