@@ -312,8 +312,8 @@ static void check_kickstart(Preflight *pf)
         g_autofree char *zone = g_build_filename("/usr/share/zoneinfo", def->kickstart_timezone, NULL);
         if (!g_file_test(zone, G_FILE_TEST_IS_REGULAR))
             warning(pf, "kickstart.timezone",
-                    "kickstart.timezone %s is not in this host's tzdata (/usr/share/zoneinfo): Anaconda refuses an "
-                    "unknown time zone",
+                    "kickstart.timezone %s is not in this host's tzdata (/usr/share/zoneinfo): Anaconda installs an "
+                    "unknown time zone as America/New_York, with only a warning in its log",
                     def->kickstart_timezone);
     }
     if (def->kickstart_user && !def->kickstart_ssh_keys && !def->kickstart_password_hash &&
