@@ -2,6 +2,7 @@
  * See definition.h and docs/builder.md for the keys. */
 #include "definition.h"
 #include "error.h"
+#include "kickstart/ks_syntax.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,12 +14,13 @@ G_DEFINE_QUARK(dcn-builder-error-quark, dcn_builder_error)
 typedef enum {
     KT_MAP,     /* a nested mapping: its keys are "parent.child" entries */
     KT_STRING,  /* a non-empty single-line string, checked by `check` */
+    KT_STRING0, /* the same, or "" (kickstart.disk: "" is the default, all disks) */
     KT_TEXT,    /* any string, newlines allowed (kickstart.extra) */
     KT_PATH,    /* a path: relative ones resolve against the definition's directory */
     KT_UINT,    /* a decimal integer in [min, max] */
     KT_BOOL,    /* true/false (also yes/no, on/off) */
     KT_BACKEND, /* tree | edge-commit | weldr */
-    KT_LIST,    /* a YAML list of single-line strings (GStrv); from a flag: comma-separated */
+    KT_LIST,    /* a YAML list of single-line strings (GStrv), each checked by `check`; from a flag: comma-separated */
 } KeyType;
 
 /* Returns NULL when value is acceptable, else what was expected. */
@@ -28,7 +30,7 @@ typedef struct {
     const char *key; /* dotted path as written in YAML */
     KeyType type;
     size_t offset;   /* field in DcnDefinition (unused for KT_MAP) */
-    KeyCheck check;  /* KT_STRING only; NULL: any single-line string */
+    KeyCheck check;  /* KT_STRING, KT_STRING0 and KT_LIST items; NULL: any single-line string */
     guint min, max;  /* KT_UINT only */
 } KeyDef;
 
@@ -99,6 +101,16 @@ static const char *check_url(const char *v)
     if (!g_str_has_prefix(v, "http://") && !g_str_has_prefix(v, "https://") && !g_str_has_prefix(v, "@URL@"))
         return "a URL starting with http://, https:// or @URL@";
     return NULL;
+}
+
+/* kickstart.gpg_key_url goes into the kickstart's %pre/%post between
+ * single quotes (curl -o FILE 'URL'): nothing that could end them. */
+static const char *check_key_url(const char *v)
+{
+    for (const char *p = v; *p; p++)
+        if (*p <= ' ' || *p > '~' || strchr("'\"\\`", *p))
+            return "a URL starting with http://, https:// or @URL@, without blanks, quotes or backslashes";
+    return check_url(v);
 }
 
 static const char *check_one_of(const char *v, const char *const *allowed, const char *expected)
@@ -226,7 +238,19 @@ static const KeyDef keys[] = {
     {"kickstart", KT_MAP, 0, NULL, 0, 0},
     {"kickstart.extra", KT_TEXT, F(kickstart_extra), NULL, 0, 0},
     {"kickstart.path", KT_PATH, F(kickstart_path), NULL, 0, 0},
-    {"kickstart.gpg_key_url", KT_STRING, F(kickstart_gpg_url), check_url, 0, 0},
+    {"kickstart.gpg_key_url", KT_STRING, F(kickstart_gpg_url), check_key_url, 0, 0},
+    {"kickstart.lang", KT_STRING, F(kickstart_lang), dcn_ks_check_lang, 0, 0},
+    {"kickstart.keyboard", KT_STRING, F(kickstart_keyboard), dcn_ks_check_keyboard, 0, 0},
+    {"kickstart.timezone", KT_STRING, F(kickstart_timezone), dcn_ks_check_timezone, 0, 0},
+    {"kickstart.disk", KT_STRING0, F(kickstart_disk), dcn_ks_check_disk, 0, 0},
+    {"kickstart.network", KT_STRING, F(kickstart_network), dcn_ks_check_network, 0, 0},
+    {"kickstart.user", KT_MAP, 0, NULL, 0, 0},
+    {"kickstart.user.name", KT_STRING, F(kickstart_user), dcn_ks_check_user, 0, 0},
+    {"kickstart.user.ssh_keys", KT_LIST, F(kickstart_ssh_keys), dcn_ks_check_ssh_key, 0, 0},
+    {"kickstart.user.password_hash", KT_STRING, F(kickstart_password_hash), dcn_ks_check_password_hash, 0, 0},
+    {"kickstart.updates", KT_STRING, F(kickstart_updates), dcn_ks_check_updates, 0, 0},
+    {"kickstart.ca_file", KT_PATH, F(kickstart_ca_file), NULL, 0, 0},
+    {"kickstart.template", KT_PATH, F(kickstart_template), NULL, 0, 0},
     {"deploy", KT_MAP, 0, NULL, 0, 0},
     {"deploy.platform", KT_STRING, F(deploy_platform), check_platform, 0, 0},
     {"deploy.manifests", KT_PATH, F(deploy_manifests), NULL, 0, 0},
@@ -344,7 +368,8 @@ void dcn_definition_free(DcnDefinition *def)
     DefinitionPriv *p = (DefinitionPriv *)def;
     for (size_t i = 0; i < N_KEYS; i++) {
         g_free(p->origin[i]);
-        if (keys[i].type == KT_STRING || keys[i].type == KT_TEXT || keys[i].type == KT_PATH)
+        if (keys[i].type == KT_STRING || keys[i].type == KT_STRING0 || keys[i].type == KT_TEXT ||
+            keys[i].type == KT_PATH)
             g_free(*(char **)((char *)def + keys[i].offset));
         else if (keys[i].type == KT_LIST)
             g_strfreev(*(char ***)((char *)def + keys[i].offset));
@@ -449,23 +474,30 @@ static gboolean set_value(DcnDefinition *def, size_t i, const char *value, const
         /* from a flag or variable: comma-separated, blanks around items ignored */
         g_auto(GStrv) items = g_strsplit(value, ",", -1);
         g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
-        for (char **it = items; *it; it++) {
+        for (char **it = items; *it && !expected; it++) {
             g_strstrip(*it);
+            if (**it && strpbrk(*it, "\r\n"))
+                expected = "single-line items";
+            else if (**it && k->check)
+                expected = k->check(*it);
             if (**it)
                 g_ptr_array_add(list, g_strdup(*it));
         }
+        if (expected)
+            break;
         g_ptr_array_add(list, NULL);
         g_strfreev(*(char ***)field);
         *(char ***)field = (char **)g_ptr_array_free(g_steal_pointer(&list), FALSE);
         break;
     }
     case KT_STRING:
+    case KT_STRING0:
     case KT_PATH:
-        if (!*value)
+        if (!*value && k->type != KT_STRING0)
             expected = "a non-empty value";
-        else if (strchr(value, '\n'))
+        else if (strpbrk(value, "\r\n"))
             expected = "a single line";
-        else if (k->type == KT_STRING && k->check)
+        else if (k->type != KT_PATH && k->check && *value)
             expected = k->check(value);
         if (!expected)
             stored = (k->type == KT_PATH && !g_path_is_absolute(value))
@@ -516,21 +548,31 @@ static gboolean set_value(DcnDefinition *def, size_t i, const char *value, const
     return TRUE;
 }
 
-/* A YAML list for a KT_LIST key: every item a non-empty single-line scalar. */
-static gboolean set_list(DcnDefinition *def, size_t i, yaml_document_t *doc, yaml_node_t *seq, const char *filename,
-                         GError **error)
+/* A YAML list for a KT_LIST key: every item a non-empty single-line scalar
+ * that passes the key's check. FALSE when one does not (each bad item is a
+ * problem of its own). */
+static gboolean set_list(DcnDefinition *def, size_t i, yaml_document_t *doc, yaml_node_t *seq, const char *filename)
 {
     g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
+    gboolean ok = TRUE;
     for (yaml_node_item_t *it = seq->data.sequence.items.start; it < seq->data.sequence.items.top; it++) {
         yaml_node_t *n = yaml_document_get_node(doc, *it);
         const char *v = n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-        if (!v || !*v || strchr(v, '\n'))
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
-                               "%s:%zu: key '%s': expected a list of single-line strings", filename,
-                               n->start_mark.line + 1, keys[i].key),
-                   FALSE;
-        g_ptr_array_add(list, g_strdup(v));
+        g_autofree char *where = g_strdup_printf("%s:%zu", filename, n->start_mark.line + 1);
+        const char *expected = NULL;
+        if (!v || !*v || strpbrk(v, "\r\n") || strlen(v) != n->data.scalar.length)
+            dcn_definition_add_problem(def, where, "key '%s': expected a list of single-line strings", keys[i].key);
+        else if (keys[i].check && (expected = keys[i].check(v))) {
+            g_autofree char *shown = g_strescape(v, NULL);
+            dcn_definition_add_problem(def, where, "key '%s': expected %s, got '%s'", keys[i].key, expected, shown);
+        } else {
+            g_ptr_array_add(list, g_strdup(v));
+            continue;
+        }
+        ok = FALSE; /* every bad item is listed, each with its line */
     }
+    if (!ok)
+        return FALSE;
     g_ptr_array_add(list, NULL);
     char ***field = (char ***)((char *)def + keys[i].offset);
     g_strfreev(*field);
@@ -625,13 +667,17 @@ static void parse_mapping(ParseCtx *c, yaml_node_t *map, const char *prefix)
             continue;
         }
         if (k->type == KT_LIST && vn->type == YAML_SEQUENCE_NODE) {
-            if (!set_list(c->def, i, c->doc, vn, c->filename, &e))
-                rejected(c, i, e);
+            if (!set_list(c->def, i, c->doc, vn, c->filename))
+                priv->rejected[i] = TRUE;
             continue;
         }
         if (vn->type != YAML_SCALAR_NODE || k->type == KT_LIST) {
             problem(c, vorigin, "key '%s': expected %s, got %s", key, k->type == KT_LIST ? "a list" : "a single value",
                     node_kind(vn));
+            priv->rejected[i] = TRUE;
+        } else if (strlen((const char *)vn->data.scalar.value) != vn->data.scalar.length) {
+            /* "\0" in a double-quoted scalar: the C string would end there */
+            problem(c, vorigin, "key '%s': contains a NUL character", key);
             priv->rejected[i] = TRUE;
         } else if (is_null_scalar(vn) && k->type != KT_TEXT) {
             problem(c, vorigin, "key '%s': no value (remove the key to use the default)", key);
@@ -801,6 +847,44 @@ static void finish_build_infra(DcnDefinition *def)
 
 static void fill_defaults(DcnDefinition *def);
 
+/* The built-in kickstart's keys against each other, kickstart.template
+ * and the commands kickstart.extra has (builder/kickstart/render.c leaves a
+ * built-in command out when extra has one of its kind; a key that sets
+ * that command too would then do nothing). */
+static void check_kickstart(DcnDefinition *def)
+{
+    static const char *const content[] = {"kickstart.lang",  "kickstart.keyboard", "kickstart.timezone",
+                                          "kickstart.disk",  "kickstart.network",  "kickstart.user",
+                                          "kickstart.updates", "kickstart.ca_file"};
+    static const struct {
+        const char *key, *command;
+    } by_extra[] = {
+        {"kickstart.lang", "lang"},         {"kickstart.keyboard", "keyboard"}, {"kickstart.timezone", "timezone"},
+        {"kickstart.disk", "ignoredisk"},   {"kickstart.network", "network"},
+    };
+    if ((def->kickstart_ssh_keys || def->kickstart_password_hash) && !def->kickstart_user &&
+        !dcn_definition_rejected(def, "kickstart.user.name"))
+        dcn_definition_add_problem(def, dcn_definition_where(def, "kickstart.user"),
+                                   "kickstart.user has %s but no name: the account's name (kickstart.user.name)",
+                                   def->kickstart_ssh_keys ? "ssh_keys" : "password_hash");
+    if (def->kickstart_template) {
+        for (size_t i = 0; i < G_N_ELEMENTS(content); i++)
+            if (dcn_definition_origin(def, content[i]))
+                dcn_definition_add_problem(def, dcn_definition_origin(def, content[i]),
+                                           "%s does nothing with kickstart.template (%s), which replaces the built-in "
+                                           "kickstart: remove one of them",
+                                           content[i], origin_of(def, "kickstart.template"));
+        return;
+    }
+    g_autoptr(GHashTable) extra = dcn_ks_commands(def->kickstart_extra);
+    for (size_t i = 0; i < G_N_ELEMENTS(by_extra); i++)
+        if (dcn_definition_origin(def, by_extra[i].key) && g_hash_table_contains(extra, by_extra[i].command) &&
+            !(strcmp(by_extra[i].key, "kickstart.disk") == 0 && !(def->kickstart_disk && *def->kickstart_disk)))
+            dcn_definition_add_problem(def, dcn_definition_origin(def, by_extra[i].key),
+                                       "%s and a %s command in kickstart.extra (%s) set the same thing: remove one",
+                                       by_extra[i].key, by_extra[i].command, origin_of(def, "kickstart.extra"));
+}
+
 gboolean dcn_definition_finish(DcnDefinition *def, GError **error)
 {
     DefinitionPriv *priv = (DefinitionPriv *)def;
@@ -824,6 +908,8 @@ gboolean dcn_definition_finish(DcnDefinition *def, GError **error)
     if (def->gpg_homedir && !def->gpg_key_id)
         dcn_definition_add_problem(def, origin_of(def, "sign.gpg_homedir"),
                                    "'sign.gpg_homedir' is set but 'sign.gpg_key_id' is not");
+    if (!priv->finished)
+        check_kickstart(def);
     if (complete && !priv->finished) {
         fill_defaults(def);
         priv->finished = TRUE;
@@ -864,5 +950,15 @@ static void fill_defaults(DcnDefinition *def)
         g_autofree char *base = g_strdup_printf("%s.ks", def->name);
         def->kickstart_path = g_build_filename(repo_dir, base, NULL);
     }
+#define DEFAULT(field, value)                                                                                          \
+    if (!def->field)                                                                                                   \
+    def->field = g_strdup(value)
+    DEFAULT(kickstart_lang, "en_US.UTF-8");
+    DEFAULT(kickstart_keyboard, "us");
+    DEFAULT(kickstart_timezone, "UTC");
+    DEFAULT(kickstart_disk, "");
+    DEFAULT(kickstart_network, "dhcp");
+    DEFAULT(kickstart_updates, "none");
+#undef DEFAULT
     finish_build_infra(def);
 }

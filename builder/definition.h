@@ -41,6 +41,19 @@ typedef struct {
     char *kickstart_extra;    /* kickstart.extra: lines appended to the template */
     char *kickstart_path;     /* kickstart.path: where the template is written (absolute) */
     char *kickstart_gpg_url;  /* kickstart.gpg_key_url: where devices fetch the public key */
+    /* What the built-in kickstart installs with (builder/kickstart/, docs/builder.md#kickstart);
+     * every value checked by kickstart/ks_syntax.c. Defaults filled by dcn_definition_finish(). */
+    char *kickstart_lang;     /* kickstart.lang: locale (default en_US.UTF-8) */
+    char *kickstart_keyboard; /* kickstart.keyboard: console keymap (default us) */
+    char *kickstart_timezone; /* kickstart.timezone: tzdata name (default UTC) */
+    char *kickstart_disk;     /* kickstart.disk: the one disk used (ignoredisk --only-use); "" or NULL: all disks */
+    char *kickstart_network;  /* kickstart.network: dhcp | dhcp:DEVICE | boot (default dhcp) */
+    char *kickstart_user;     /* kickstart.user.name: the admin account (group wheel); NULL: none */
+    char **kickstart_ssh_keys;/* kickstart.user.ssh_keys: its authorized keys */
+    char *kickstart_password_hash; /* kickstart.user.password_hash: crypt(5) hash; NULL: no password */
+    char *kickstart_updates;  /* kickstart.updates: none | check | stage (default none) */
+    char *kickstart_ca_file;  /* kickstart.ca_file: PEM CA the installer and device trust (absolute) */
+    char *kickstart_template; /* kickstart.template: replaces the built-in text (absolute) */
 
     /* Build infrastructure (issue 6; docs/build-infra.md). Lists are
      * NULL-terminated (GStrv), NULL when not set. */

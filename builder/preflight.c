@@ -7,8 +7,10 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "ks_syntax.h"
 #include "provision.h"
 #include "release.h"
+#include "kickstart.h"
 #include "repo.h"
 #include "runtime.h"
 #include "state.h"
@@ -282,6 +284,45 @@ static void check_publish(Preflight *pf)
                 def->gpg_key_id, def->gpg_homedir ? def->gpg_homedir : "its default home (~/.gnupg or GNUPGHOME)");
 }
 
+/* ---- kickstart (its own stage, and publish writes it too) ---- */
+
+static void check_kickstart(Preflight *pf)
+{
+    DcnDefinition *def = pf->def;
+    g_autofree char *template_text = NULL, *ca_pem = NULL;
+    g_autoptr(GError) e = NULL;
+    if (!dcn_kickstart_read_inputs(def, &template_text, &ca_pem, &e)) {
+        problem(pf, g_str_has_prefix(e->message, "kickstart.ca_file") ? "kickstart.ca_file" : "kickstart.template",
+                NULL, "%s", e->message);
+        return;
+    }
+    g_autoptr(GHashTable) extra = dcn_ks_commands(def->kickstart_extra);
+    if (template_text) {
+        g_autoptr(GHashTable) own = dcn_ks_commands(template_text);
+        if (!g_hash_table_contains(own, "ostreesetup") && !g_hash_table_contains(extra, "ostreesetup"))
+            warning(pf, "kickstart.template",
+                    "kickstart.template %s has no ostreesetup command (nor has kickstart.extra): devices would not "
+                    "install from this repository (ostreesetup --osname=%s --url=@REPO_URL@ --ref=@REF@)",
+                    def->kickstart_template, def->osname);
+        return;
+    }
+    /* the build host's tzdata: a name it lacks is most likely a typo, but
+     * RHEL's tzdata may be newer, so only a warning */
+    if (g_file_test("/usr/share/zoneinfo", G_FILE_TEST_IS_DIR) && strcmp(def->kickstart_timezone, "UTC") != 0) {
+        g_autofree char *zone = g_build_filename("/usr/share/zoneinfo", def->kickstart_timezone, NULL);
+        if (!g_file_test(zone, G_FILE_TEST_IS_REGULAR))
+            warning(pf, "kickstart.timezone",
+                    "kickstart.timezone %s is not in this host's tzdata (/usr/share/zoneinfo): Anaconda installs an "
+                    "unknown time zone as America/New_York, with only a warning in its log",
+                    def->kickstart_timezone);
+    }
+    if (def->kickstart_user && !def->kickstart_ssh_keys && !def->kickstart_password_hash &&
+        !g_hash_table_contains(extra, "sshkey"))
+        warning(pf, "kickstart.user",
+                "kickstart.user %s has neither ssh_keys nor password_hash: nobody could log in as %s",
+                def->kickstart_user, def->kickstart_user);
+}
+
 /* ---- package, push ---- */
 
 static void check_package(Preflight *pf)
@@ -370,8 +411,9 @@ static void check_undo(Preflight *pf) { check_cluster(pf, "undo"); }
 
 static const StageCheck checks[] = {
     {"provision", check_provision}, {"install", check_install}, {"compose", check_compose},
-    {"publish", check_publish},     {"package", check_package}, {"push", check_push},
-    {"teardown", check_teardown},   {"deploy", check_deploy},   {"undo", check_undo},
+    {"publish", check_publish},     {"publish", check_kickstart}, {"kickstart", check_kickstart},
+    {"package", check_package},     {"push", check_push},         {"teardown", check_teardown},
+    {"deploy", check_deploy},       {"undo", check_undo},
 };
 
 void dcn_preflight_check(DcnDefinition *def, const DcnPreflightPlan *plan, GPtrArray *warnings)

@@ -41,24 +41,33 @@ bool kickstart_host_valid(const char *host, size_t len)
     return port <= 65535;
 }
 
-bool kickstart_expand(struct strbuf *out, const char *tmpl, size_t len,
-                      const char *const *names, const char *const *values, size_t n)
+/* A comment line: its first character that is not a blank is '#'. */
+static bool comment_line(const char *line, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (line[i] == ' ' || line[i] == '\t'))
+        i++;
+    return i < len && line[i] == '#';
+}
+
+/* One line (or the text after the last '\n') with its placeholders filled. */
+static bool expand_line(struct strbuf *out, const char *line, size_t len, const char *const *names,
+                        const char *const *values, size_t n)
 {
     bool complete = true;
     size_t i = 0;
-    strbuf_append(out, "", 0);
     while (i < len) {
-        const char *at = memchr(tmpl + i, '@', len - i);
+        const char *at = memchr(line + i, '@', len - i);
         if (!at) {
-            strbuf_append(out, tmpl + i, len - i);
+            strbuf_append(out, line + i, len - i);
             break;
         }
-        strbuf_append(out, tmpl + i, (size_t)(at - (tmpl + i)));
-        i = (size_t)(at - tmpl);
+        strbuf_append(out, line + i, (size_t)(at - (line + i)));
+        i = (size_t)(at - line);
         size_t k;
         for (k = 0; k < n; k++) {
             size_t nl = strlen(names[k]);
-            if (len - i >= nl && !memcmp(tmpl + i, names[k], nl))
+            if (len - i >= nl && !memcmp(line + i, names[k], nl))
                 break;
         }
         if (k == n) {
@@ -71,6 +80,24 @@ bool kickstart_expand(struct strbuf *out, const char *tmpl, size_t len,
         else
             complete = false;
         i += strlen(names[k]);
+    }
+    return complete;
+}
+
+bool kickstart_expand(struct strbuf *out, const char *tmpl, size_t len,
+                      const char *const *names, const char *const *values, size_t n)
+{
+    bool complete = true;
+    size_t i = 0;
+    strbuf_append(out, "", 0);
+    while (i < len) {
+        const char *nl = memchr(tmpl + i, '\n', len - i);
+        size_t end = nl ? (size_t)(nl - tmpl) + 1 : len; /* the line with its '\n' */
+        if (comment_line(tmpl + i, end - i))
+            strbuf_append(out, tmpl + i, end - i);
+        else if (!expand_line(out, tmpl + i, end - i, names, values, n))
+            complete = false;
+        i = end;
     }
     return complete;
 }

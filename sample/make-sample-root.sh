@@ -152,7 +152,7 @@ quiet ostree summary --repo="$repo" -u
 cat >"$tmp/dcn.ks" <<'EOF'
 # RHEL for Edge installation for a DCN device.
 # Served by dcn-hoster: @REPO_URL@, @REF@ (and @URL@, @COMMIT@) are filled in
-# for each request. Installs @REF@ at @COMMIT@.
+# for each request, in commands (comment lines like these are served as they are).
 lang en_US.UTF-8
 keyboard us
 timezone UTC --utc
@@ -169,7 +169,7 @@ ostreesetup --nogpg --osname=rhel --remote=edge --url=@REPO_URL@ --ref=@REF@
 
 %post --log=/var/log/anaconda/post-dcn.log --erroronfail
 # Remember where this device was installed from.
-echo "installed from @REPO_URL@ ref @REF@" > /etc/dcn-install-source
+echo "installed from @REPO_URL@ ref @REF@ commit @COMMIT@" > /etc/dcn-install-source
 %end
 EOF
 

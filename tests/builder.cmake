@@ -11,6 +11,12 @@ target_link_libraries(test_builder_definition PRIVATE builder-definition PkgConf
 target_compile_definitions(test_builder_definition PRIVATE DCN_EXAMPLE="${DCN_SOURCE_ROOT}/builder/examples/dcn-edge.yaml")
 add_test(NAME unit_builder_definition COMMAND test_builder_definition)
 
+# Unit: the kickstart (builder/kickstart/): which values may go into it,
+# the commands of a text, the CA file's certificates, the rendered text.
+add_executable(test_builder_kickstart ${DCN_BUILDER_TESTS}/test_kickstart.c)
+target_link_libraries(test_builder_kickstart PRIVATE builder-core PkgConfig::CMOCKA)
+add_test(NAME unit_builder_kickstart COMMAND test_builder_kickstart)
+
 # Unit: what provision renders (VirtualMachine, Secret, cloud-init, libvirt
 # domain) and the blueprint compose/weldr pushes, parsed back and checked.
 add_executable(test_build_vm_render ${DCN_BUILDER_TESTS}/test_build_vm_render.c)

@@ -88,6 +88,44 @@ static const ErrorCase error_cases[] = {
     {BASIC "composer:\n  parent: 'a ref'\n",
      "t.yaml:6: key 'composer.parent': expected an ostree ref such as rhel/9/x86_64/edge (composer resolves it at "
      "composer.url), got 'a ref'"},
+    /* kickstart: values that could add a command are refused, each with its line; the cross-checks */
+    {BASIC "kickstart:\n  lang: de_DE.UTF-8\n  keyboard: de-nodeadkeys\n  timezone: Europe/Berlin\n  disk: \"\"\n"
+           "  network: dhcp:eno1\n  updates: stage\n  user:\n    name: core\n"
+           "    password_hash: $6$rounds=5000$saltsalt$abcdefghijklmnop\n",
+     NULL},
+    {BASIC "kickstart:\n  lang: \"en_US.UTF-8\\nreboot\"\n  user:\n    name: \"core\\rx\"\n",
+     "t.yaml:6: key 'kickstart.lang': expected a single line, got 'en_US.UTF-8\\nreboot'\n"
+     "t.yaml:8: key 'kickstart.user.name': expected a single line, got 'core\\rx'"},
+    {BASIC "kickstart:\n  keyboard: \"us\\0x\"\n", "t.yaml:6: key 'kickstart.keyboard': contains a NUL character"},
+    {BASIC "kickstart:\n  extra: \"a\\0b\"\n", "t.yaml:6: key 'kickstart.extra': contains a NUL character"},
+    {BASIC "kickstart:\n  disk: 'sda --drives=sdb'\n",
+     "t.yaml:6: key 'kickstart.disk': expected a disk such as vda, sda, nvme0n1, /dev/sda or /dev/disk/by-id/NAME "
+     "(by-id, by-path, by-uuid, by-label, by-partuuid, by-partlabel), got 'sda --drives=sdb'"},
+    {BASIC "kickstart:\n  user:\n    name: core\n    ssh_keys: ['ssh-ed25519 AAAA\" x', 'ssh-rsa ok']\n",
+     "t.yaml:8: key 'kickstart.user.ssh_keys': expected an OpenSSH public key \"TYPE BASE64 [COMMENT]\" (TYPE "
+     "ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521 or sk-...@openssh.com; BASE64 a key of that type; COMMENT "
+     "printable, without '\"', '\\' or @NAME@; no options such as from=), got 'ssh-ed25519 AAAA\\\" x'\n"
+     "t.yaml:8: key 'kickstart.user.ssh_keys': expected an OpenSSH public key \"TYPE BASE64 [COMMENT]\" (TYPE "
+     "ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521 or sk-...@openssh.com; BASE64 a key of that type; COMMENT "
+     "printable, without '\"', '\\' or @NAME@; no options such as from=), got 'ssh-rsa ok'"},
+    {BASIC "kickstart:\n  user:\n    ssh_keys: []\n",
+     "t.yaml:6: kickstart.user has ssh_keys but no name: the account's name (kickstart.user.name)"},
+    {BASIC "kickstart:\n  gpg_key_url: \"https://x/k.gpg';reboot;'\"\n",
+     "t.yaml:6: key 'kickstart.gpg_key_url': expected a URL starting with http://, https:// or @URL@, without "
+     "blanks, quotes or backslashes, got 'https://x/k.gpg';reboot;''"},
+    {BASIC "kickstart:\n  template: ./my.ks.in\n  timezone: UTC\n  updates: check\n",
+     "t.yaml:7: kickstart.timezone does nothing with kickstart.template (t.yaml:6), which replaces the built-in "
+     "kickstart: remove one of them\n"
+     "t.yaml:8: kickstart.updates does nothing with kickstart.template (t.yaml:6), which replaces the built-in "
+     "kickstart: remove one of them"},
+    {BASIC "kickstart:\n  template: ./my.ks.in\n  extra: 'reboot'\n", NULL},
+    {BASIC "kickstart:\n  keyboard: us\n  disk: vda\n  extra: |\n    keyboard --xlayouts=cz\n    ignoredisk --drives=sdb\n"
+           "    part / --size=8000\n",
+     "t.yaml:6: kickstart.keyboard and a keyboard command in kickstart.extra (t.yaml:8) set the same thing: remove "
+     "one\n"
+     "t.yaml:7: kickstart.disk and a ignoredisk command in kickstart.extra (t.yaml:8) set the same thing: remove one"},
+    /* a command only inside %post is not one of extra's commands */
+    {BASIC "kickstart:\n  lang: en_GB.UTF-8\n  extra: |\n    %post\n    lang x\n    %end\n", NULL},
     {BASIC "composer:\n  parent: '-x'\n",
      "t.yaml:6: key 'composer.parent': expected an ostree ref such as rhel/9/x86_64/edge (composer resolves it at "
      "composer.url), got '-x'"},

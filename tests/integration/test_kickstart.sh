@@ -1,8 +1,9 @@
 #!/bin/bash
 # Kickstart templates: @URL@, @REPO_URL@, @REF@, @COMMIT@ filled in from
-# --public-url or from the Host header; other @...@ text left alone; an invalid
-# Host gets 400 when it is needed (and only then); text/plain, no-cache,
-# Content-Length of the filled-in body.
+# --public-url or from the Host header, in commands only (comment lines, also
+# shell comments in %post, are served as they are); other @...@ text left
+# alone; an invalid Host gets 400 when it is needed (and only then);
+# text/plain, no-cache, Content-Length of the filled-in body.
 source "$(dirname "$0")/lib.sh"
 
 REF=rhel/9/x86_64/edge
@@ -11,15 +12,18 @@ COMMIT=$(ostree --repo="$T/root/repo" rev-parse "$REF")
 grep -q '@REPO_URL@' "$T/root/dcn.ks" && grep -q '@REF@' "$T/root/dcn.ks" || fail "sample dcn.ks lacks @REPO_URL@/@REF@"
 mkdir -p "$T/root/site/a"
 cat >"$T/root/site/a/extra.ks" <<'EOF'
-# @FOO@ stays, @REF stays, user@example.com stays, @@ stays
-url --url=@URL@/iso
+# comment: @URL@ and @REF@ stay as they are
+url --url=@URL@/iso # @FOO@ stays, @REF stays, user@example.com stays, @@ stays
 ostreesetup --osname=rhel --url=@REPO_URL@ --ref=@REF@
-# commit @COMMIT@ @REF@@REF@ @BAR@
+%post
+  # a shell comment: @COMMIT@ stays
+echo "commit @COMMIT@ @REF@@REF@ @BAR@"
+%end
 EOF
 
-# expected TEMPLATE URL: the template with the placeholders filled in.
+# expected TEMPLATE URL: the template with the placeholders filled in, but not in comment lines.
 expected() {
-    sed -e "s|@REPO_URL@|$2/repo|g" -e "s|@URL@|$2|g" -e "s|@REF@|$REF|g" -e "s|@COMMIT@|$COMMIT|g" "$1"
+    sed -e "/^[[:blank:]]*#/!{s|@REPO_URL@|$2/repo|g;s|@URL@|$2|g;s|@REF@|$REF|g;s|@COMMIT@|$COMMIT|g}" "$1"
 }
 # check_ks PATH BASEURL WHAT [curl args...]: GET PATH, compare with the filled-in template.
 check_ks() {
@@ -44,6 +48,9 @@ expect_eq "$(header content-type "$T/ks.h")" "text/plain; charset=utf-8" "Conten
 check_ks /site/a/extra.ks https://dcn.apps.example.com "nested, unknown placeholders"
 grep -qF '# @FOO@ stays, @REF stays, user@example.com stays, @@ stays' "$T/ks.got" || fail "unknown @FOO@ text was changed"
 grep -qF "@BAR@" "$T/ks.got" || fail "@BAR@ was changed"
+grep -qx '# comment: @URL@ and @REF@ stay as they are' "$T/ks.got" || fail "placeholders in a comment line were filled in"
+grep -qx '  # a shell comment: @COMMIT@ stays' "$T/ks.got" || fail "placeholders in a %post comment were filled in"
+grep -qx "echo \"commit $COMMIT $REF$REF @BAR@\"" "$T/ks.got" || fail "placeholders in a %post command were not filled in"
 # With --public-url the Host is not needed for the URL, but an invalid one
 # is still a malformed request (RFC 9112 3.2: 400 for any path).
 expect_eq "$(http_code "$URL/dcn.ks" -H 'Host: evil.com/x')" 400 "kickstart with --public-url, invalid Host"
@@ -53,7 +60,7 @@ curl -sS -I -o "$T/head.h" "$URL/dcn.ks"
 curl -sS -o "$T/get.body" "$URL/dcn.ks"
 expect_eq "$(header content-length "$T/head.h")" "$(stat -c %s "$T/get.body")" "HEAD /dcn.ks Content-Length"
 hoster_stop
-pass "--public-url: placeholders filled in, unknown ones kept, text/plain; charset=utf-8, no-cache, exact Content-Length"
+pass "--public-url: placeholders filled in (not in comment lines), unknown ones kept, text/plain; charset=utf-8, no-cache, exact Content-Length"
 
 # ---- 2. from the Host header --------------------------------------------------------------
 hoster_start ks-host --root "$T/root"
@@ -84,8 +91,8 @@ hoster_start ks-ref --root "$T/root" --public-url http://inst.example --ref rhel
 curl -sS -o "$T/ks.got" "$URL/dcn.ks"
 grep -qx 'ostreesetup --nogpg --osname=rhel --remote=edge --url=http://inst.example/repo --ref=rhel/9/x86_64/other' "$T/ks.got" \
     || fail "--ref: $(grep ostreesetup "$T/ks.got")"
-grep -qx "# for each request. Installs rhel/9/x86_64/other at $V1." "$T/ks.got" \
-    || fail "--ref: @COMMIT@ is not the commit of that ref: $(grep Installs "$T/ks.got")"
+grep -qx "echo \"installed from http://inst.example/repo ref rhel/9/x86_64/other commit $V1\" > /etc/dcn-install-source" "$T/ks.got" \
+    || fail "--ref: @COMMIT@ is not the commit of that ref: $(grep installed "$T/ks.got")"
 hoster_stop
 pass "--ref: @REF@ and @COMMIT@ follow it"
 pass "test_kickstart"

@@ -1,5 +1,5 @@
 /* Kickstart templates: which Host values may become a URL, and placeholder
- * expansion. */
+ * expansion (in commands, not in comment lines). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -70,6 +70,16 @@ static const struct {
     {"commit @COMMIT@", "commit ", false}, /* no commit known */
     {"", "", true},
     {"@URL", "@URL", true},
+    /* comment lines are served as they are: placeholders only in commands */
+    {"# fills in @URL@ and @REF@\nostreesetup --ref=@REF@\n", "# fills in @URL@ and @REF@\nostreesetup --ref=rhel/9/x86_64/edge\n", true},
+    {"  \t# indented @REF@\n", "  \t# indented @REF@\n", true},
+    {"#@COMMIT@", "#@COMMIT@", true},                      /* no value, but in a comment: complete */
+    {"# @COMMIT@\necho @COMMIT@\n", "# @COMMIT@\necho \n", false}, /* used in a command: not */
+    {"url --url=@URL@ # trailing @REF@\n", "url --url=http://h:1 # trailing rhel/9/x86_64/edge\n", true},
+    {"%post\n# shell comment @URL@\ncurl @URL@/k\n%end\n", "%post\n# shell comment @URL@\ncurl http://h:1/k\n%end\n", true},
+    {"a @REF@\n#b @REF@\nc @REF@", "a rhel/9/x86_64/edge\n#b @REF@\nc rhel/9/x86_64/edge", true},
+    {"\n\n# @URL@", "\n\n# @URL@", true},
+    {"x@URL@\r\n# @URL@\r\n", "xhttp://h:1\r\n# @URL@\r\n", true},
 };
 
 static void test_expand(void **state)

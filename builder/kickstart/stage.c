@@ -1,14 +1,16 @@
-/* kickstart: the kickstart template written next to the repo (publish
- * refreshes it; the kickstart stage writes it alone). dcn-hoster serves
+/* kickstart stage: writes the kickstart (render.c) next to the repo, and
+ * for a signed repo the public key as <name>.gpg beside it (publish
+ * refreshes both; the kickstart stage writes them alone). dcn-hoster serves
  * *.ks files with @URL@, @REPO_URL@, @REF@ and @COMMIT@ filled in.
  *
  * Unsigned repo: `ostreesetup ... --nogpg`. Signed repo: ostreesetup
- * verifies (no --nogpg); %pre puts the public key (exported next to the
- * repo as <name>.gpg) into the installer's ostree keyring directory, and
- * %post imports it for the installed system's remote, so rpm-ostree
- * upgrades verify too. */
+ * verifies (no --nogpg); %pre puts the public key into the installer's
+ * ostree keyring directory, and %post imports it for the installed
+ * system's remote, so rpm-ostree upgrades verify too. */
 #include "error.h"
+#include "ks_syntax.h"
 #include "release.h"
+#include "kickstart.h"
 
 #include <errno.h>
 #include <string.h>
@@ -62,44 +64,42 @@ static gboolean write_if_changed(const char *path, const void *data, gsize len, 
     return TRUE;
 }
 
-/* The template text: pure, from the definition. */
-static char *render(const DcnDefinition *def)
+gboolean dcn_kickstart_read_inputs(const DcnDefinition *def, char **template_text, char **ca_pem, GError **error)
 {
-    GString *ks = g_string_new(NULL);
-    gboolean signed_repo = def->gpg_key_id != NULL;
-    g_autofree char *key_url =
-        def->kickstart_gpg_url ? g_strdup(def->kickstart_gpg_url) : g_strdup_printf("@URL@/%s.gpg", def->name);
-    g_string_append_printf(ks,
-                           "# Kickstart for %s (%s), written by dcn-builder.\n"
-                           "# dcn-hoster fills in @URL@, @REPO_URL@ and @REF@ when it serves this file.\n",
-                           def->name, def->ref);
-    g_string_append_printf(ks, "ostreesetup --osname=%s --remote=%s --url=@REPO_URL@ --ref=@REF@%s\n", def->osname,
-                           def->osname, signed_repo ? "" : " --nogpg");
-    if (def->kickstart_extra && *def->kickstart_extra) {
-        g_string_append(ks, def->kickstart_extra);
-        if (!g_str_has_suffix(def->kickstart_extra, "\n"))
-            g_string_append_c(ks, '\n');
+    if (def->kickstart_template) {
+        gsize len = 0;
+        if (!g_file_get_contents(def->kickstart_template, template_text, &len, error))
+            return g_prefix_error(error, "kickstart.template: "), FALSE;
+        if (memchr(*template_text, '\0', len))
+            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                               "kickstart.template %s: a NUL byte: not a kickstart", def->kickstart_template),
+                   FALSE;
     }
-    if (signed_repo) {
-        g_string_append_printf(ks,
-                               "\n# The repo is GPG-signed: give the installer's libostree the public key...\n"
-                               "%%pre --erroronfail\n"
-                               "mkdir -p /usr/share/ostree/trusted.gpg.d\n"
-                               "curl -fsS -o /usr/share/ostree/trusted.gpg.d/%s.gpg %s\n"
-                               "%%end\n"
-                               "\n# ...and keep verifying on the installed device (rpm-ostree upgrade).\n"
-                               "%%post --erroronfail\n"
-                               "curl -fsS -o /etc/pki/%s-ostree.gpg %s\n"
-                               "ostree remote gpg-import --keyring=/etc/pki/%s-ostree.gpg %s\n"
-                               "%%end\n",
-                               def->name, key_url, def->name, key_url, def->name, def->osname);
+    if (def->kickstart_ca_file) {
+        g_autofree char *text = NULL;
+        gsize len = 0;
+        if (!g_file_get_contents(def->kickstart_ca_file, &text, &len, error))
+            return g_prefix_error(error, "kickstart.ca_file: "), FALSE;
+        *ca_pem = dcn_ks_pem_certificates(text, len, error);
+        if (!*ca_pem)
+            return g_prefix_error(error, "kickstart.ca_file %s: ", def->kickstart_ca_file), FALSE;
     }
-    return g_string_free(ks, FALSE);
+    return TRUE;
 }
 
 gboolean dcn_kickstart_write(const DcnDefinition *def, DcnProgress *progress, gboolean *changed, GError **error)
 {
-    g_autofree char *ks = render(def);
+    g_autofree char *template_text = NULL, *ca_pem = NULL;
+    if (!dcn_kickstart_read_inputs(def, &template_text, &ca_pem, error))
+        return FALSE;
+    DcnKickstartInputs in = {template_text, ca_pem};
+    g_autofree char *ks = dcn_kickstart_render(def, &in);
+    if (strlen(ks) > DCN_KICKSTART_MAX)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "kickstart %s would be %zu bytes: dcn-hoster serves kickstarts up to %u (kickstart.extra, "
+                           "kickstart.template, kickstart.ca_file)",
+                           def->kickstart_path, strlen(ks), DCN_KICKSTART_MAX),
+               FALSE;
     g_autofree char *dir = g_path_get_dirname(def->kickstart_path);
     if (g_mkdir_with_parents(dir, 0755) < 0)
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Creating %s: %s", dir,
