@@ -40,7 +40,7 @@ install_device() {
     if [[ $gpg == true ]]; then
         # %pre puts the key the kickstart names into the installer's keyring
         local key_url
-        key_url=$(sed -n 's|^curl -fsS -o /usr/share/ostree/trusted.gpg.d/[^ ]* \(.*\)$|\1|p' "$ks" | head -n1)
+        key_url=$(sed -n "s|^curl -fsS -o /usr/share/ostree/trusted.gpg.d/[^ ]* '\\{0,1\\}\\([^']*\\)'\\{0,1\\}\$|\\1|p" "$ks" | head -n1)
         [[ -n $key_url ]] || fail "signed kickstart has no key download in %pre"
         curl -fsS --noproxy '*' -o installer-key.gpg "$key_url" || fail "key $key_url not served"
         ostree --repo="$repo" remote gpg-import --keyring=installer-key.gpg "$remote" >/dev/null
