@@ -11,6 +11,11 @@ target_link_libraries(test_builder_definition PRIVATE builder-definition PkgConf
 target_compile_definitions(test_builder_definition PRIVATE DCN_EXAMPLE="${DCN_SOURCE_ROOT}/builder/examples/dcn-edge.yaml")
 add_test(NAME unit_builder_definition COMMAND test_builder_definition)
 
+# Unit: summary.sig lists (merging the signatures of two summaries, builder/publish/sigfile.c).
+add_executable(test_builder_sigfile ${DCN_BUILDER_TESTS}/test_sigfile.c)
+target_link_libraries(test_builder_sigfile PRIVATE builder-core PkgConfig::CMOCKA)
+add_test(NAME unit_builder_sigfile COMMAND test_builder_sigfile)
+
 # Unit: what provision renders (VirtualMachine, Secret, cloud-init, libvirt
 # domain) and the blueprint compose/weldr pushes, parsed back and checked.
 add_executable(test_build_vm_render ${DCN_BUILDER_TESTS}/test_build_vm_render.c)

@@ -32,10 +32,13 @@ one_pull() {
     if ostree --repo="$c" pull "$@" dcn "$REF" >/dev/null 2>"$T/$name.err"; then
         echo ok >>"$T/$name.log"
     else
-        echo "fail: $(tr '\n' ' ' <"$T/$name.err")" >>"$T/$name.log"
+        echo "fail: $(date -u +%H:%M:%S.%N) $name: $(tr '\n' ' ' <"$T/$name.err")" >>"$T/$name.log"
         return 1
     fi
 }
+
+# stamp: prefixes each line of stdin with the UTC time
+stamp() { local l; while IFS= read -r l; do printf '%s %s\n' "$(date -u +%H:%M:%S.%N)" "$l"; done; }
 
 quiet_client() {
     ostree init --mode=bare-user --repo="$1" >/dev/null
@@ -114,8 +117,9 @@ EOF
             swapped=1
         fi
         builder compose -f def.yaml --version "$v" >/dev/null 2>&1 || fail "$variant: compose $v"
-        builder publish -f def.yaml --version "$v" >/dev/null 2>"$dir/publish.err" \
-            || { cat "$dir/publish.err"; fail "$variant: publish $v"; }
+        builder publish -f def.yaml --version "$v" >/dev/null 2> >(stamp >"$dir/publish.err") \
+            || { sleep 0.2; cat "$dir/publish.err"; fail "$variant: publish $v"; }
+        sleep 0.1; grep -E 'step=(sign-summary|serve-summary)' "$dir/publish.err" >>"$dir/publishes.log" || true
     done
     local secs
     secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
@@ -132,7 +136,11 @@ EOF
     deltas=$(grep -c 'path="/repo/deltas/.*/superblock" status=200' "$HOSTER_LOG" || true)
     echo "# $variant: $((PUBLISHES - 1)) publishes in ${secs}s; pulls made $made, failed $failed; $bytes bytes served; $deltas delta superblocks fetched"
     if [[ $failed -ne 0 ]]; then
-        grep -h '^fail' "$T"/{upgrade,full,meta,fresh}.log | sort | uniq -c | sort -rn | head -n 5 >&2
+        grep -h '^fail' "$T"/{upgrade,full,meta,fresh}.log | head -n 5 >&2
+        local when; when=$(grep -h '^fail' "$T"/{upgrade,full,meta,fresh}.log | head -n1 | cut -d' ' -f2 | cut -c1-7)
+        echo "# requests for summary/summary.sig around $when, and the publishes:" >&2
+        grep -E "path=\"/repo/summary(\.sig)?\"" "$HOSTER_LOG" | grep "T$when" >&2 || true
+        cat "$dir/publishes.log" >&2
         fail "$variant: $failed of $made pulls failed during the publishes"
     fi
     [[ $made -ge 20 ]] || fail "$variant: only $made pulls were made (the clients did not loop)"
