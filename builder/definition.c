@@ -221,7 +221,6 @@ static const KeyDef keys[] = {
     {"delta_min_fallback_mb", KT_UINT, F(delta_min_fallback_mb), NULL, 0, 1u << 20},
     {"scratch_delta", KT_BOOL, F(scratch_delta), NULL, 0, 0},
     {"prune_grace", KT_DURATION, F(prune_grace), NULL, 0, 30 * 86400},
-    {"summary_hold", KT_DURATION, F(summary_hold), NULL, 1, 3600},
     {"sign", KT_MAP, 0, NULL, 0, 0},
     {"sign.gpg_key_id", KT_STRING, F(gpg_key_id), check_key_id, 0, 0},
     {"sign.gpg_homedir", KT_PATH, F(gpg_homedir), NULL, 0, 0},
@@ -331,7 +330,6 @@ DcnDefinition *dcn_definition_new(void)
     p->def.delta_min_fallback_mb = 0;
     p->def.scratch_delta = TRUE;
     p->def.prune_grace = 3600;
-    p->def.summary_hold = 5;
     p->def.provider_timeout_s = 900;
     p->def.vm_cpus = 4;
     p->def.vm_memory_mib = 8192;

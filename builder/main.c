@@ -63,7 +63,6 @@ static const OverrideDef overrides[] = {
     {"delta-min-fallback-mb", "delta_min_fallback_mb", "MB", "objects larger than this are fetched loose (0: none)"},
     {"scratch-delta", "scratch_delta", "BOOL", "also write a from-scratch delta"},
     {"prune-grace", "prune_grace", "DURATION", "keep what a replaced summary named this long (default 1h)"},
-    {"summary-hold", "summary_hold", "DURATION", "wait between the signatures of old+new summary and the new summary"},
     {"gpg-key-id", "sign.gpg_key_id", "KEYID", "GPG key that signs commits and summary"},
     {"gpg-homedir", "sign.gpg_homedir", "DIR", "GnuPG home directory holding the key"},
     {"ed25519-key", "sign.ed25519_key", "FILE", "ed25519 secret key file (needs libostree with ed25519)"},

@@ -10,6 +10,7 @@
 #include "path_norm.h"
 #include "server.h"
 #include "static_file.h"
+#include "summary_pair.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -233,7 +234,13 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
     worker_refresh_root(w);
     r.root = w->root;
 
-    if (path_len >= 1 && r.path[0] == '-' && (path_len == 1 || r.path[1] == '/'))
+    enum summary_path summary = slash ? SUMMARY_PATH_NONE : summary_pair_path(w->srv->cfg->repo_path, r.path, path_len);
+    if (summary == SUMMARY_PATH_NONE && c->paired)
+        summary_pair_forget(c); /* summary.sig was not followed by summary */
+
+    if (summary != SUMMARY_PATH_NONE)
+        summary_pair_respond(&r, summary);
+    else if (path_len >= 1 && r.path[0] == '-' && (path_len == 1 || r.path[1] == '/'))
         ops_respond(&r);
     else if (path_len > 3 && !memcmp(r.path + path_len - 3, ".ks", 3))
         kickstart_respond(&r);

@@ -6,6 +6,7 @@
 #include "content_root.h"
 #include "content_watch.h"
 #include "log.h"
+#include "summary_pair.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -319,7 +320,8 @@ int server_run(const struct hoster_config *cfg)
     srv->num_workers = cfg->threads;
     srv->workers = calloc(srv->num_workers, sizeof *srv->workers);
     srv->base = event_base_new();
-    if (!srv->workers || !srv->base || open_listeners(srv) < 0)
+    srv->summaries = summary_store_new();
+    if (!srv->workers || !srv->base || !srv->summaries || open_listeners(srv) < 0)
         goto out;
 
     /* Workers inherit a blocked signal mask: signals go to this thread. */
@@ -399,6 +401,7 @@ out:
     if (srv->inotify_fd >= 0)
         close(srv->inotify_fd);
     content_watch_free(srv->watch);
+    summary_store_free(srv->summaries);
     if (srv->base)
         event_base_free(srv->base);
     content_root_unref(srv->root);

@@ -3,11 +3,10 @@
  * signatures; "ostree.sign.ed25519": aay). Pure functions over GVariants:
  * no I/O, no keys, so the unit tests feed them tables.
  *
- * A client accepts a summary when ANY signature in the file is good for it
- * (libostree counts valid GPG signatures and asks for at least one; the
- * sign API stops at the first that verifies), so one file may carry the
- * signatures of two summaries: the one being served and the one about to
- * be (see summary.h). */
+ * Note for whoever thinks of serving the signatures of two summaries in one
+ * file during a swap: libostree concatenates the "ostree.gpgsigs" packets
+ * and GnuPG (2.2.40 here) stops at the first BAD one, so only the first
+ * signature decides; that design fails half the time (docs/builder.md). */
 #ifndef DCN_BUILDER_SIGFILE_H
 #define DCN_BUILDER_SIGFILE_H
 

@@ -91,12 +91,9 @@ static gboolean errno_error(GError **error, const char *what, const char *path)
     return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "%s %s: %s", what, path, g_strerror(e)), FALSE;
 }
 
-/* Replaces dfd/name with data: a dot-named temp file beside it, fsync,
- * rename, fsync of the directory. A reader opens the old file or the new
- * one, whole. */
-static gboolean replace_at(int dfd, const char *name, const void *data, gsize len, GError **error)
+/* Writes data to dfd/tmp (a dot-name: never served) and fsyncs it. */
+static gboolean write_tmp(int dfd, const char *tmp, const void *data, gsize len, GError **error)
 {
-    g_autofree char *tmp = g_strdup_printf(".dcn-tmp-%s", name);
     int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return errno_error(error, "Creating", tmp);
@@ -118,21 +115,30 @@ static gboolean replace_at(int dfd, const char *name, const void *data, gsize le
         (void)unlinkat(dfd, tmp, 0);
         return FALSE;
     }
-    if (renameat(dfd, tmp, dfd, name) < 0) {
-        errno_error(error, "Renaming into place", name);
-        (void)unlinkat(dfd, tmp, 0);
-        return FALSE;
-    }
-    if (fsync(dfd) < 0)
-        return errno_error(error, "Syncing the directory of", name);
     return TRUE;
 }
 
+static gboolean rename_in(int dfd, const char *from, const char *to, GError **error)
+{
+    if (renameat(dfd, from, dfd, to) < 0) {
+        errno_error(error, "Renaming into place", to);
+        (void)unlinkat(dfd, from, 0);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+#define SIG_TMP ".dcn-tmp-summary.sig"
+
+/* summary.sig := sig, by rename: a reader opens the old file or the new one, whole. */
 static gboolean replace_sig(OstreeRepo *repo, GVariant *sig, GError **error)
 {
-    if (!replace_at(ostree_repo_get_dfd(repo), "summary.sig", g_variant_get_data(sig), g_variant_get_size(sig),
-                    error))
+    int dfd = ostree_repo_get_dfd(repo);
+    if (!write_tmp(dfd, SIG_TMP, g_variant_get_data(sig), g_variant_get_size(sig), error) ||
+        !rename_in(dfd, SIG_TMP, "summary.sig", error))
         return g_prefix_error(error, "Writing summary.sig: "), FALSE;
+    if (fsync(dfd) < 0)
+        return errno_error(error, "Syncing the directory of", "summary.sig");
     return TRUE;
 }
 
@@ -233,38 +239,23 @@ static gboolean make_shadow(const char *repo_path, GPtrArray *listed, OstreeRepo
     return dcn_repo_open(shadow, FALSE, out, error);
 }
 
-/* Step 1 to 5 of summary.h for the summary the shadow holds. */
+/* Serves the summary the shadow holds (summary.h): its signature first
+ * written beside, then the two renames back to back, summary first. */
 static gboolean serve_new_summary(DcnStageCtx *ctx, OstreeRepo *repo, GBytes *summary, GError **error)
 {
     const DcnDefinition *def = ctx->def;
     const char *repo_path = g_file_peek_path(ostree_repo_get_path(repo));
     int dfd = ostree_repo_get_dfd(repo);
     g_autoptr(GBytes) old = NULL;
-    g_autoptr(GVariant) new_sig = NULL;
-    if (!read_at(dfd, "summary", &old, error) || !sign_bytes(def, repo, summary, &new_sig, error))
+    g_autoptr(GVariant) sig = NULL;
+    if (!read_at(dfd, "summary", &old, error) || !sign_bytes(def, repo, summary, &sig, error))
         return FALSE;
+    if (sig)
+        dcn_progress_event(&ctx->progress, "signed", "object=summary signatures=%zu",
+                           dcn_sigfile_count(sig, "ostree.gpgsigs") + dcn_sigfile_count(sig, "ostree.sign.ed25519"));
+    dcn_stage_step(ctx, "sign-summary");
 
-    /* Nothing a summary names may be missing once it is served: what
-     * libostree wrote without fsync (delta parts) reaches the disk first. */
-    if (syncfs(dfd) < 0)
-        return errno_error(error, "Syncing the file system of", repo_path);
-
-    if (new_sig && old) {
-        g_autoptr(GVariant) old_sig = NULL;
-        if (!sign_bytes(def, repo, old, &old_sig, error))
-            return FALSE;
-        g_autoptr(GVariant) both = dcn_sigfile_merge(old_sig, new_sig);
-        if (!replace_sig(repo, both, error))
-            return FALSE;
-        dcn_progress_event(&ctx->progress, "signed", "object=summary signatures=%zu covers=served+new",
-                           dcn_sigfile_count(both, "ostree.gpgsigs"));
-        dcn_stage_step(ctx, "sign-summary");
-        dcn_progress_event(&ctx->progress, "hold", "seconds=%u", def->summary_hold);
-        g_usleep((gulong)def->summary_hold * G_USEC_PER_SEC);
-    } else {
-        dcn_stage_step(ctx, "sign-summary");
-    }
-
+    /* what stops being served is kept for prune_grace from now */
     if (old) {
         g_autoptr(GPtrArray) entries = NULL;
         g_autoptr(GPtrArray) commits = NULL;
@@ -282,8 +273,13 @@ static gboolean serve_new_summary(DcnStageCtx *ctx, OstreeRepo *repo, GBytes *su
         }
     }
 
-    /* the new summary's mtime (Last-Modified, ETag) is now: newer than the
-     * summary.sig written above, older than the one written below */
+    /* Nothing a summary names may be missing once it is served: what
+     * libostree wrote without fsync (delta parts) reaches the disk first. */
+    if (syncfs(dfd) < 0)
+        return errno_error(error, "Syncing the file system of", repo_path);
+
+    /* mtimes: summary now, summary.sig after it (a server pairs them by
+     * that order: dcn-hoster's summary_rule.h) */
     const char *shadow_summary = SHADOW "/summary";
     int fd = openat(dfd, shadow_summary, O_RDONLY | O_CLOEXEC);
     if (fd < 0 || futimens(fd, NULL) < 0) {
@@ -293,17 +289,16 @@ static gboolean serve_new_summary(DcnStageCtx *ctx, OstreeRepo *repo, GBytes *su
         return FALSE;
     }
     close(fd);
-    if (renameat(dfd, shadow_summary, dfd, "summary") < 0)
-        return errno_error(error, "Renaming into place", "summary");
+    if (sig && !write_tmp(dfd, SIG_TMP, g_variant_get_data(sig), g_variant_get_size(sig), error))
+        return g_prefix_error(error, "Writing summary.sig: "), FALSE;
+    if (!rename_in(dfd, shadow_summary, "summary", error))
+        return FALSE;
+    if (sig && !rename_in(dfd, SIG_TMP, "summary.sig", error))
+        return FALSE;
+    if (!sig && unlinkat(dfd, "summary.sig", 0) < 0 && errno != ENOENT)
+        return errno_error(error, "Removing", "summary.sig");
     if (fsync(dfd) < 0)
         return errno_error(error, "Syncing", repo_path);
-
-    if (new_sig) {
-        if (!replace_sig(repo, new_sig, error))
-            return FALSE;
-    } else if (unlinkat(dfd, "summary.sig", 0) < 0 && errno != ENOENT) {
-        return errno_error(error, "Removing", "summary.sig");
-    }
     dcn_progress_event(&ctx->progress, "served", "object=summary repo=%s", def->repo);
     dcn_stage_step(ctx, "serve-summary");
     return TRUE;

@@ -1,24 +1,26 @@
-/* summary: makes the hosted repo serve a new summary and its signature so
- * that a client never sees a summary without its signature, a signature
- * of another summary, or a summary naming what is not there yet
- * (docs/builder.md, "Serving a new summary", has the argument, step by
- * step, and every order a client can fetch the two files in).
+/* summary: makes the hosted repo serve a new summary and its signature
+ * without a moment where the summary is unsigned or names what is not
+ * there yet (docs/builder.md, "Serving a new summary", has the argument and
+ * every order a client can fetch the two files in).
  *
- * libostree's ostree_repo_regenerate_summary() writes the summary and then
- * unlinks summary.sig, and signing comes after: the window issue 11
- * measured. So the new summary is generated in a shadow repository
- * (<repo>/.dcn-summary: the real config, objects and refs through links,
- * deltas/ holding links to the superblocks it should list), and then, with
- * every object, delta and delta index already in place:
- *   1. summary.sig := signatures of the summary being served AND of the
- *      new one (rename: one file or the other, never a partial one);
- *   2. wait summary_hold, so a client that fetched the old summary.sig has
- *      fetched its summary;
- *   3. record the old summary's commits for prune_grace (grace.h);
- *   4. rename the new summary into place;
- *   5. summary.sig := signatures of the new summary only.
+ * libostree's ostree_repo_regenerate_summary() writes the summary, unlinks
+ * summary.sig, and signing comes after: the window issue 11 measured. So
+ * the new summary is generated in a shadow repository (<repo>/.dcn-summary:
+ * the real config, objects and refs through links, deltas/ holding links
+ * to the superblocks it should list), and then, with every object, delta
+ * and delta index already in place and synced:
+ *   1. its signature is made and written beside, under a dot-name;
+ *   2. the commits of the summary being replaced are recorded for
+ *      prune_grace (grace.h);
+ *   3. the summary's mtime is set to now, the signature's after it, then
+ *      the summary and the signature are renamed into place, back to back.
+ * The two renames cannot be one: a server pairs the files by their order
+ * (summary first, its signature at least as new), and dcn-hoster serves the
+ * last complete pair until both are in (hoster/summary_pair.h); one
+ * summary.sig holding the signatures of two summaries does not work,
+ * GnuPG stops at the first bad signature.
  * Steps (test hook names): summary (the new summary made in the shadow,
- * delta indexes written), sign-summary (1), serve-summary (4 and 5). */
+ * delta indexes written), sign-summary (1), serve-summary (3). */
 #ifndef DCN_BUILDER_SUMMARY_H
 #define DCN_BUILDER_SUMMARY_H
 

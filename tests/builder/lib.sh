@@ -19,9 +19,6 @@ source "$DCN_SOURCE_DIR/tests/integration/lib.sh" || exit 1
 [[ -d ${T:-} ]] || { echo "FAIL: tests/integration/lib.sh did not make \$T" >&2; exit 1; }
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
 export GNUPGHOME=$T/no-gnupg # never touch the user's keyring
-# publish waits summary_hold (default 5 s) between the signatures of the
-# old+new summary and the new summary; 1 s (the least) keeps tests quick
-export DCN_BUILDER_SUMMARY_HOLD=${DCN_BUILDER_SUMMARY_HOLD:-1}
 
 REF=rhel/9/x86_64/edge
 

@@ -38,11 +38,8 @@ static const ErrorCase error_cases[] = {
     {BASIC "prune_grace: 31d\n",
      "t.yaml:5: key 'prune_grace': expected a duration from 0s to 2592000s: seconds, or a number with s, m, h or d "
      "(90s, 30m, 1h), got '31d'"},
-    {BASIC "summary_hold: 0\n",
-     "t.yaml:5: key 'summary_hold': expected a duration from 1s to 3600s: seconds, or a number with s, m, h or d "
-     "(90s, 30m, 1h), got '0'"},
-    {BASIC "summary_hold: 1hs\n",
-     "t.yaml:5: key 'summary_hold': expected a duration from 1s to 3600s: seconds, or a number with s, m, h or d "
+    {BASIC "prune_grace: 1hs\n",
+     "t.yaml:5: key 'prune_grace': expected a duration from 0s to 2592000s: seconds, or a number with s, m, h or d "
      "(90s, 30m, 1h), got '1hs'"},
     {BASIC "compose:\n  backend: docker\n",
      "t.yaml:6: key 'compose.backend': expected one of tree, edge-commit, weldr, got 'docker'"},
@@ -183,7 +180,6 @@ static void test_defaults(void **state)
     assert_int_equal(def->delta_min_fallback_mb, 0);
     assert_true(def->scratch_delta);
     assert_int_equal(def->prune_grace, 3600);
-    assert_int_equal(def->summary_hold, 5);
     assert_string_equal(def->osname, "a"); /* first component of the ref */
     assert_null(def->gpg_key_id);
 }

@@ -16,13 +16,10 @@
 # half way (a hardlinked copy of the served tree, as an operator moving the
 # content would; the builder goes on publishing through the link).
 # VARIANTS="cache0 large swap" (default) picks the runs.
-# The summary hold is 1 s here (DCN_BUILDER_SUMMARY_HOLD, ignored by a
-# builder without the key, so the same script runs against older code).
 source "$(dirname "$0")/lib.sh"
 [[ $USE_HOSTER == 1 ]] || { echo "SKIP: dcn-hoster not runnable"; exit 77; }
 cd "$T"
 make_gpg_key
-export DCN_BUILDER_SUMMARY_HOLD=1
 PUBLISHES=11
 SWAP_AT=6
 
@@ -135,6 +132,24 @@ EOF
     bytes=$(sed -n 's/.* bytes=\([0-9]*\) .*/\1/p' "$HOSTER_LOG" | awk '{ s += $1 } END { print s + 0 }')
     deltas=$(grep -c 'path="/repo/deltas/.*/superblock" status=200' "$HOSTER_LOG" || true)
     echo "# $variant: $((PUBLISHES - 1)) publishes in ${secs}s; pulls made $made, failed $failed; $bytes bytes served; $deltas delta superblocks fetched"
+    # how long clients took from summary.sig to summary (same connection), against the hold
+    python3 - "$HOSTER_LOG" <<'PY'
+import re, sys, datetime
+last, gaps = {}, []
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r'ts=(\S+) peer=(\S+) method=GET path="/repo/(summary(?:\.sig)?)"', line)
+    if not m:
+        continue
+    t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+    if m.group(3) == "summary.sig":
+        last[m.group(2)] = t
+    elif m.group(2) in last:
+        gaps.append(t - last.pop(m.group(2)))
+gaps.sort()
+if gaps:
+    print("# summary.sig -> summary on one connection: %d pairs, median %.1f ms, max %.1f ms"
+          % (len(gaps), 1000 * gaps[len(gaps) // 2], 1000 * gaps[-1]))
+PY
     if [[ $failed -ne 0 ]]; then
         grep -h '^fail' "$T"/{upgrade,full,meta,fresh}.log | head -n 5 >&2
         local when; when=$(grep -h '^fail' "$T"/{upgrade,full,meta,fresh}.log | head -n1 | cut -d' ' -f2 | cut -c1-7)
