@@ -348,7 +348,7 @@ gboolean dcn_summary_update(DcnStageCtx *ctx, OstreeRepo *repo, const char *head
                            repo_path, SHADOW),
                FALSE;
     *changed = TRUE;
-    dcn_progress_event(&ctx->progress, "summary", "repo=%s refs=listed deltas=%u", def->repo, listed->len);
+    dcn_progress_event(&ctx->progress, "summary", "repo=%s deltas_listed=%u", def->repo, listed->len);
     dcn_stage_step(ctx, "summary");
 
     if (!serve_new_summary(ctx, repo, summary, error))
