@@ -18,6 +18,7 @@ typedef enum {
     KT_TEXT,    /* any string, newlines allowed (kickstart.extra) */
     KT_PATH,    /* a path: relative ones resolve against the definition's directory */
     KT_UINT,    /* a decimal integer in [min, max] */
+    KT_DURATION,/* seconds in [min, max]: N, or N with s, m, h or d (90s, 30m, 1h, 7d) */
     KT_BOOL,    /* true/false (also yes/no, on/off) */
     KT_BACKEND, /* tree | edge-commit | weldr */
     KT_LIST,    /* a YAML list of single-line strings (GStrv), each checked by `check`; from a flag: comma-separated */
@@ -31,7 +32,7 @@ typedef struct {
     KeyType type;
     size_t offset;   /* field in DcnDefinition (unused for KT_MAP) */
     KeyCheck check;  /* KT_STRING, KT_STRING0 and KT_LIST items; NULL: any single-line string */
-    guint min, max;  /* KT_UINT only */
+    guint min, max;  /* KT_UINT, KT_DURATION (seconds) only */
 } KeyDef;
 
 static gboolean is_name_char(char c) { return g_ascii_isalnum(c) || c == '.' || c == '_' || c == '-'; }
@@ -231,6 +232,7 @@ static const KeyDef keys[] = {
     {"deltas_from", KT_UINT, F(deltas_from), NULL, 0, 100},
     {"delta_min_fallback_mb", KT_UINT, F(delta_min_fallback_mb), NULL, 0, 1u << 20},
     {"scratch_delta", KT_BOOL, F(scratch_delta), NULL, 0, 0},
+    {"prune_grace", KT_DURATION, F(prune_grace), NULL, 0, 30 * 86400},
     {"sign", KT_MAP, 0, NULL, 0, 0},
     {"sign.gpg_key_id", KT_STRING, F(gpg_key_id), check_key_id, 0, 0},
     {"sign.gpg_homedir", KT_PATH, F(gpg_homedir), NULL, 0, 0},
@@ -351,6 +353,7 @@ DcnDefinition *dcn_definition_new(void)
     p->def.deltas_from = 3;
     p->def.delta_min_fallback_mb = 0;
     p->def.scratch_delta = TRUE;
+    p->def.prune_grace = 3600;
     p->def.provider_timeout_s = 900;
     p->def.vm_cpus = 4;
     p->def.vm_memory_mib = 8192;
@@ -442,6 +445,32 @@ static gboolean parse_uint(const char *v, guint min, guint max, guint *out)
     return TRUE;
 }
 
+/* N (seconds) or N followed by one of s, m, h, d. */
+static gboolean parse_duration(const char *v, guint min, guint max, guint *out)
+{
+    static const struct {
+        char unit;
+        guint seconds;
+    } units[] = {{'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
+    size_t len = strlen(v);
+    guint scale = 1;
+    for (size_t i = 0; len > 1 && i < G_N_ELEMENTS(units); i++)
+        if (v[len - 1] == units[i].unit) {
+            scale = units[i].seconds;
+            len--;
+            break;
+        }
+    g_autofree char *digits = g_strndup(v, len);
+    guint n;
+    if (!parse_uint(digits, 0, G_MAXUINT32 / 86400, &n))
+        return FALSE;
+    guint64 seconds = (guint64)n * scale;
+    if (seconds < min || seconds > max)
+        return FALSE;
+    *out = (guint)seconds;
+    return TRUE;
+}
+
 static gboolean parse_bool(const char *v, gboolean *out)
 {
     static const char *const yes[] = {"true", "yes", "on"}, *const no[] = {"false", "no", "off"};
@@ -511,6 +540,19 @@ static gboolean set_value(DcnDefinition *def, size_t i, const char *value, const
             g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
                         "%s: key '%s': expected an integer from %u to %u, got '%s'", origin, k->key, k->min, k->max,
                         shown);
+            return FALSE;
+        }
+        *(guint *)field = n;
+        break;
+    }
+    case KT_DURATION: {
+        guint n;
+        if (!parse_duration(value, k->min, k->max, &n)) {
+            g_autofree char *shown = g_strescape(value, NULL);
+            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
+                        "%s: key '%s': expected a duration from %us to %us: seconds, or a number with s, m, h or d "
+                        "(90s, 30m, 1h), got '%s'",
+                        origin, k->key, k->min, k->max, shown);
             return FALSE;
         }
         *(guint *)field = n;

@@ -33,6 +33,7 @@ typedef struct {
     guint deltas_from;       /* static deltas from this many previous versions */
     guint delta_min_fallback_mb; /* ostree's min-fallback-size (MB); 0 = every object in the delta */
     gboolean scratch_delta;  /* also write a from-scratch delta for installs */
+    guint prune_grace;       /* seconds prune keeps what a replaced summary named (0: removed once no served summary names it) */
 
     char *gpg_key_id;  /* sign.gpg_key_id: sign commits and summary when set */
     char *gpg_homedir; /* sign.gpg_homedir: absolute path, or NULL for gpg's default */

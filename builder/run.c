@@ -44,9 +44,10 @@ static gboolean plan_publish(DcnStageCtx *ctx, GError **error)
     const DcnDefinition *def = ctx->def;
     dcn_plan(ctx,
              "would publish %s on %s in %s: commit with the current head as parent, %ssigning, deltas from %u "
-             "previous version(s)%s, ref, prune to %u, summary, kickstart %s",
+             "previous version(s)%s, ref, summary, prune to %u (what replaced summaries named: after %us), "
+             "kickstart %s",
              def->version, def->ref, def->repo, def->gpg_key_id ? "" : "no ", def->deltas_from,
-             def->scratch_delta ? " and a scratch delta" : "", def->keep, def->kickstart_path);
+             def->scratch_delta ? " and a scratch delta" : "", def->keep, def->prune_grace, def->kickstart_path);
     return TRUE;
 }
 

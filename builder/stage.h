@@ -32,6 +32,7 @@ gboolean dcn_stage_compose(DcnStageCtx *ctx, GError **error);
 gboolean dcn_stage_publish(DcnStageCtx *ctx, GError **error);
 gboolean dcn_stage_rollback(DcnStageCtx *ctx, GError **error);
 gboolean dcn_stage_status(DcnStageCtx *ctx, GError **error);
+gboolean dcn_stage_prune(DcnStageCtx *ctx, GError **error);   /* publish/prune.c */
 gboolean dcn_stage_kickstart(DcnStageCtx *ctx, GError **error);
 gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error); /* package/package.c */
 gboolean dcn_stage_push(DcnStageCtx *ctx, GError **error);    /* push/push.c */

@@ -1,8 +1,10 @@
 /* status: the status stage. The kept versions of the ref (newest first):
  * commit, date, size (bytes the version's objects take in the repo), the
- * deltas that lead to it, and what the ref points at; as a table on stdout,
- * or with --json as one JSON line. Reads only. */
+ * deltas that lead to it, and what the ref points at; then what prune
+ * keeps only for prune_grace and until when; as a table on stdout, or with
+ * --json as one JSON line. Reads only. */
 #include "error.h"
+#include "prune.h"
 #include "repo.h"
 #include "stage.h"
 
@@ -31,6 +33,12 @@ static gboolean version_size(OstreeRepo *repo, const char *commit, guint64 *out,
     return TRUE;
 }
 
+static char *utc(gint64 t)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
+    return g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
 static const char *label(GPtrArray *history, const char *commit)
 {
     for (guint i = 0; i < history->len; i++) {
@@ -39,6 +47,46 @@ static const char *label(GPtrArray *history, const char *commit)
             return v->version ? v->version : v->commit;
     }
     return commit;
+}
+
+/* What prune keeps only for prune_grace: "waiting" in the JSON, and lines
+ * after the table. */
+static gboolean waiting(DcnStageCtx *ctx, OstreeRepo *repo, GPtrArray *history, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    g_autoptr(GPtrArray) list = NULL;
+    if (!dcn_prune_waiting(def, repo, &list, error))
+        return FALSE;
+    json_object_set_int_member(ctx->result, "prune_grace", def->prune_grace);
+    JsonArray *wa = json_array_new();
+    json_object_set_array_member(ctx->result, "waiting", wa);
+    if (!ctx->json && list->len)
+        printf("waiting for prune (prune_grace %us: named by a summary served until less than that ago):\n",
+               def->prune_grace);
+    for (guint i = 0; i < list->len; i++) {
+        const DcnPruneWaiting *w = list->pdata[i];
+        g_autofree char *until = utc(w->until);
+        JsonObject *o = json_object_new();
+        json_object_set_string_member(o, "commit", w->commit);
+        const char *version = label(history, w->commit);
+        json_object_set_string_member(o, "version", version == w->commit ? "" : version);
+        json_object_set_string_member(o, "until", until);
+        json_object_set_int_member(o, "until_timestamp", w->until);
+        json_object_set_boolean_member(o, "due", w->due);
+        json_object_set_boolean_member(o, "commit_waits", w->objects);
+        JsonArray *da = json_array_new();
+        for (guint j = 0; j < w->deltas->len; j++)
+            json_array_add_string_element(da, w->deltas->pdata[j]);
+        json_object_set_array_member(o, "deltas", da);
+        json_array_add_object_element(wa, o);
+        if (!ctx->json) {
+            g_autofree char *short_commit = g_strndup(w->commit, 12);
+            printf("  until %s%s  %s%s%s: %s%s%u delta(s) to it\n", until, w->due ? " (due)" : "", short_commit,
+                   version == w->commit ? "" : " ", version == w->commit ? "" : version,
+                   w->objects ? "the commit and its objects, " : "", "", w->deltas->len);
+        }
+    }
+    return TRUE;
 }
 
 gboolean dcn_stage_status(DcnStageCtx *ctx, GError **error)
@@ -116,5 +164,5 @@ gboolean dcn_stage_status(DcnStageCtx *ctx, GError **error)
         printf("ref %s -> %s (%u version(s), keep %u)\n", def->ref,
                history->len ? ((DcnVersion *)history->pdata[0])->commit : "(nothing published)", history->len,
                def->keep);
-    return TRUE;
+    return waiting(ctx, repo, history, error);
 }

@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "respond.h"
 #include "server.h"
+#include "summary_pair.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -258,6 +259,7 @@ void conn_close(struct conn *c)
 {
     struct worker *w = c->w;
     conn_complete_pending(c, true);
+    summary_pair_forget(c);
     event_del(&c->rev);
     event_del(&c->wev);
     if (c->out)

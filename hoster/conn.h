@@ -15,6 +15,7 @@
 struct worker;
 struct evbuffer;
 struct pending_log;
+struct summary_pair;
 
 enum conn_state {
     CONN_IDLE,    /* waiting for a request (no partial head buffered) */
@@ -42,6 +43,7 @@ struct conn {
     struct pending_log *pending, *pending_tail; /* responses not yet fully written */
     struct conn *prev, *next; /* worker's list */
     char peer[64];           /* "addr:port" */
+    struct summary_pair *paired; /* the summary pair its last summary.sig came from (summary_pair.h), or NULL */
 };
 
 /* Takes ownership of a connected, non-blocking socket; ops: it came to an

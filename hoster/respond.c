@@ -11,6 +11,7 @@
 #include "path_norm.h"
 #include "server.h"
 #include "static_file.h"
+#include "summary_pair.h"
 #include "worker.h"
 
 #include <errno.h>
@@ -235,8 +236,14 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
     r.root = w->root;
 
     bool ops_path = path_len >= 1 && r.path[0] == '-' && (path_len == 1 || r.path[1] == '/');
+    enum summary_path summary = slash ? SUMMARY_PATH_NONE : summary_pair_path(w->srv->cfg->repo_path, r.path, path_len);
+    if (summary == SUMMARY_PATH_NONE && c->paired)
+        summary_pair_forget(c); /* summary.sig was not followed by summary */
+
     if (w->srv->cfg->num_ops_listen && ops_path != c->ops)
         respond_error(c, &r, 404); /* with --ops-listen, /-/ there only, and only /-/ there */
+    else if (summary != SUMMARY_PATH_NONE)
+        summary_pair_respond(&r, summary);
     else if (ops_path)
         ops_respond(&r);
     else if (path_len > 3 && !memcmp(r.path + path_len - 3, ".ks", 3))

@@ -7,6 +7,7 @@
 #include "content_watch.h"
 #include "fleet.h"
 #include "log.h"
+#include "summary_pair.h"
 #include "worker.h"
 
 #include <stdio.h>
@@ -322,7 +323,8 @@ int server_run(const struct hoster_config *cfg)
     srv->num_workers = cfg->threads;
     srv->workers = calloc(srv->num_workers, sizeof *srv->workers);
     srv->base = event_base_new();
-    if (!srv->workers || !srv->base || open_listeners(srv) < 0)
+    srv->summaries = summary_store_new();
+    if (!srv->workers || !srv->base || !srv->summaries || open_listeners(srv) < 0)
         goto out;
     srv->fleet = fleet_new(srv); /* reads the hosted versions before the first request */
     if (!srv->fleet)
@@ -408,6 +410,7 @@ out:
     if (srv->inotify_fd >= 0)
         close(srv->inotify_fd);
     content_watch_free(srv->watch);
+    summary_store_free(srv->summaries);
     if (srv->base)
         event_base_free(srv->base);
     content_root_unref(srv->root);

@@ -27,6 +27,7 @@ struct server {
     struct content_root *root;    /* current content root */
     _Atomic uint64_t root_gen;    /* root->gen, readable without the lock */
     struct content_watch *watch;  /* inotify on the root's content-addressed files */
+    struct summary_store *summaries; /* the summary/summary.sig pair served (summary_pair.h) */
     _Atomic uint64_t cache_epoch; /* bumped when a cached file may have changed: workers drop their caches */
     atomic_bool cache_trusted;    /* the watch covers everything: cache hits need no stat */
     atomic_bool stopping;         /* SIGTERM seen: not ready (still serving during --shutdown-delay) */

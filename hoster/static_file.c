@@ -309,6 +309,22 @@ static void rep_from_entry(struct representation *rep, const struct file_cache_e
     };
 }
 
+void static_file_send_memory(struct request *r, const char *body, const struct stat *st)
+{
+    const char *ctype = content_type_for(r->path, r->path_len);
+    char head_tail[HEAD_TAIL_MAX];
+    size_t voff, vlen, eoff, elen;
+    size_t tail_len = build_head_tail(head_tail, ctype, st, false, &voff, &vlen, &eoff, &elen);
+    struct representation rep = {
+        .size = (uint64_t)st->st_size, .mtime = st->st_mtim.tv_sec, .content_type = ctype,
+        .etag = head_tail + eoff, .etag_len = elen,
+        .head_tail = head_tail, .head_tail_len = tail_len,
+        .validators = head_tail + voff, .validators_len = vlen,
+        .mem = body ? body : "", .fd = -1,
+    };
+    send_representation(r, &rep);
+}
+
 void static_file_respond(struct request *r)
 {
     struct worker *w = r->w;

@@ -11,6 +11,12 @@ struct request;
 
 void static_file_respond(struct request *r);
 
+/* Answers r with a body held in memory that was read from a file with
+ * stat st (validators, conditional and range decisions as for a file;
+ * revalidated, never "immutable"). */
+struct stat;
+void static_file_send_memory(struct request *r, const char *body, const struct stat *st);
+
 /* Content-addressed (never changing) path: under <repo>/objects/,
  * <repo>/deltas/ or <repo>/delta-indexes/. */
 bool static_file_is_immutable(const char *repo_path, const char *path, size_t path_len);

@@ -17,6 +17,11 @@ add_executable(test_builder_kickstart ${DCN_BUILDER_TESTS}/test_kickstart.c)
 target_link_libraries(test_builder_kickstart PRIVATE builder-core PkgConfig::CMOCKA)
 add_test(NAME unit_builder_kickstart COMMAND test_builder_kickstart)
 
+# Unit: summary.sig lists (merging the signatures of two summaries, builder/publish/sigfile.c).
+add_executable(test_builder_sigfile ${DCN_BUILDER_TESTS}/test_sigfile.c)
+target_link_libraries(test_builder_sigfile PRIVATE builder-core PkgConfig::CMOCKA)
+add_test(NAME unit_builder_sigfile COMMAND test_builder_sigfile)
+
 # Unit: what provision renders (VirtualMachine, Secret, cloud-init, libvirt
 # domain) and the blueprint compose/weldr pushes, parsed back and checked.
 add_executable(test_build_vm_render ${DCN_BUILDER_TESTS}/test_build_vm_render.c)

@@ -1,7 +1,9 @@
 /* release: see release.h. */
 #include "release.h"
 #include "error.h"
+#include "prune.h"
 #include "repo.h"
+#include "summary.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -47,7 +49,7 @@ int dcn_release_lock(const char *repo_path, DcnProgress *progress, GError **erro
 
 /* ---- sign-commit ---- */
 
-static gboolean read_ed25519_key(const char *path, GVariant **out, GError **error)
+gboolean dcn_read_ed25519_key(const char *path, GVariant **out, GError **error)
 {
     g_autofree char *text = NULL;
     if (!g_file_get_contents(path, &text, NULL, error))
@@ -115,7 +117,7 @@ static gboolean sign_commit(DcnStageCtx *ctx, OstreeRepo *repo, const char *comm
     if (def->ed25519_key) {
         g_autoptr(OstreeSign) sign = ostree_sign_get_by_name("ed25519", error);
         g_autoptr(GVariant) sk = NULL;
-        if (!sign || !read_ed25519_key(def->ed25519_key, &sk, error) || !ostree_sign_set_sk(sign, sk, error))
+        if (!sign || !dcn_read_ed25519_key(def->ed25519_key, &sk, error) || !ostree_sign_set_sk(sign, sk, error))
             return g_prefix_error(error, "ed25519 key %s: ", def->ed25519_key), FALSE;
         /* ostree_sign_commit appends: sign only when this key has not signed yet */
         g_autoptr(GVariant) detached = NULL;
@@ -196,154 +198,6 @@ static gboolean switch_ref(DcnStageCtx *ctx, OstreeRepo *repo, const char *commi
     return TRUE;
 }
 
-/* ---- prune ---- */
-
-static gboolean prune(DcnStageCtx *ctx, OstreeRepo *repo, const char *head, gboolean *changed, GError **error)
-{
-    const DcnDefinition *def = ctx->def;
-    g_autoptr(GHashTable) refs = NULL;
-    if (!ostree_repo_list_refs(repo, NULL, &refs, NULL, error))
-        return FALSE;
-    g_autoptr(GHashTable) reachable = ostree_repo_traverse_new_reachable();
-    GHashTableIter it;
-    gpointer key, value;
-    g_hash_table_iter_init(&it, refs);
-    while (g_hash_table_iter_next(&it, &key, &value)) {
-        if (g_str_equal(key, def->ref)) {
-            /* ours: the newest `keep` commits */
-            g_autoptr(GPtrArray) history = NULL;
-            if (!dcn_repo_history(repo, def->ref, def->keep, &history, error))
-                return FALSE;
-            for (guint i = 0; i < history->len; i++)
-                if (!ostree_repo_traverse_commit_union(repo, ((DcnVersion *)history->pdata[i])->commit, 0, reachable,
-                                                       NULL, error))
-                    return FALSE;
-        } else if (!ostree_repo_traverse_commit_union(repo, value, -1, reachable, NULL, error)) {
-            return FALSE; /* other refs in a shared repo: keep their whole history */
-        }
-    }
-    OstreeRepoPruneOptions opts = {.flags = OSTREE_REPO_PRUNE_FLAGS_NONE, .reachable = reachable};
-    gint total = 0, pruned = 0;
-    guint64 freed = 0;
-    if (!ostree_repo_prune_from_reachable(repo, &opts, &total, &pruned, &freed, NULL, error))
-        return g_prefix_error(error, "Pruning: "), FALSE;
-    /* deltas whose commits are gone, and deltas to anything but the head
-     * (clients always pull the head: a delta to an older commit is dead weight) */
-    g_autoptr(GPtrArray) before = NULL, after = NULL;
-    if (!ostree_repo_list_static_delta_names(repo, &before, NULL, error) ||
-        !ostree_repo_prune_static_deltas(repo, NULL, NULL, error))
-        return g_prefix_error(error, "Pruning deltas: "), FALSE;
-    for (guint i = 0; i < before->len; i++) {
-        const char *name = before->pdata[i], *dash = strchr(name, '-');
-        const char *to = dash ? dash + 1 : name;
-        if (!g_str_equal(to, head) && !ostree_repo_prune_static_deltas(repo, to, NULL, error))
-            return g_prefix_error(error, "Pruning deltas to %s: ", to), FALSE;
-    }
-    if (!ostree_repo_list_static_delta_names(repo, &after, NULL, error))
-        return FALSE;
-    guint deltas_pruned = before->len - after->len;
-    json_object_set_int_member(ctx->result, "pruned_objects", pruned);
-    json_object_set_int_member(ctx->result, "pruned_deltas", deltas_pruned);
-    if (pruned > 0 || deltas_pruned > 0) {
-        *changed = TRUE;
-        dcn_progress_event(&ctx->progress, "pruned", "objects=%d deltas=%u bytes=%" G_GUINT64_FORMAT, pruned,
-                           deltas_pruned, freed);
-    }
-    return TRUE;
-}
-
-/* ---- summary ---- */
-
-/* The summary is current when it lists exactly the repo's refs and deltas. */
-static gboolean summary_is_current(OstreeRepo *repo, gboolean *out, GError **error)
-{
-    *out = FALSE;
-    g_autofree char *path = g_build_filename(g_file_peek_path(ostree_repo_get_path(repo)), "summary", NULL);
-    g_autoptr(GMappedFile) mf = g_mapped_file_new(path, FALSE, NULL);
-    if (!mf)
-        return TRUE; /* no summary yet */
-    g_autoptr(GBytes) bytes = g_mapped_file_get_bytes(mf);
-    g_autoptr(GVariant) summary =
-        g_variant_ref_sink(g_variant_new_from_bytes(G_VARIANT_TYPE(OSTREE_SUMMARY_GVARIANT_STRING), bytes, FALSE));
-    g_autoptr(GHashTable) refs = NULL;
-    g_autoptr(GPtrArray) deltas = NULL;
-    if (!ostree_repo_list_refs(repo, NULL, &refs, NULL, error) ||
-        !ostree_repo_list_static_delta_names(repo, &deltas, NULL, error))
-        return FALSE;
-
-    g_autoptr(GVariant) sref = g_variant_get_child_value(summary, 0);
-    if (g_variant_n_children(sref) != g_hash_table_size(refs))
-        return TRUE;
-    for (gsize i = 0; i < g_variant_n_children(sref); i++) {
-        const char *name;
-        g_autoptr(GVariant) csum_v = NULL;
-        g_variant_get_child(sref, i, "(&s(t@aya{sv}))", &name, NULL, &csum_v, NULL);
-        const char *want = g_hash_table_lookup(refs, name);
-        if (!want || !ostree_validate_structureof_csum_v(csum_v, NULL))
-            return TRUE;
-        g_autofree char *have = ostree_checksum_from_bytes_v(csum_v);
-        if (!g_str_equal(have, want))
-            return TRUE;
-    }
-    g_autoptr(GVariant) meta = g_variant_get_child_value(summary, 1);
-    g_autoptr(GVariant) sdeltas = g_variant_lookup_value(meta, "ostree.static-deltas", G_VARIANT_TYPE("a{sv}"));
-    gsize n = sdeltas ? g_variant_n_children(sdeltas) : 0;
-    if (n != deltas->len)
-        return TRUE;
-    for (guint i = 0; i < deltas->len; i++) {
-        g_autoptr(GVariant) v = sdeltas ? g_variant_lookup_value(sdeltas, deltas->pdata[i], NULL) : NULL;
-        if (!v)
-            return TRUE;
-    }
-    *out = TRUE;
-    return TRUE;
-}
-
-static gboolean summary_sig_current(OstreeRepo *repo)
-{
-    struct stat s, g;
-    int dfd = ostree_repo_get_dfd(repo);
-    return fstatat(dfd, "summary", &s, 0) == 0 && fstatat(dfd, "summary.sig", &g, 0) == 0 &&
-           (g.st_mtim.tv_sec > s.st_mtim.tv_sec ||
-            (g.st_mtim.tv_sec == s.st_mtim.tv_sec && g.st_mtim.tv_nsec >= s.st_mtim.tv_nsec));
-}
-
-static gboolean update_summary(DcnStageCtx *ctx, OstreeRepo *repo, gboolean *changed, GError **error)
-{
-    const DcnDefinition *def = ctx->def;
-    gboolean current = FALSE;
-    if (!summary_is_current(repo, &current, error))
-        return FALSE;
-    json_object_set_boolean_member(ctx->result, "summary_regenerated", !current);
-    if (!current) {
-        if (!ostree_repo_regenerate_summary(repo, NULL, NULL, error))
-            return g_prefix_error(error, "Regenerating summary: "), FALSE;
-        *changed = TRUE;
-        dcn_progress_event(&ctx->progress, "summary", "repo=%s", def->repo);
-    }
-    dcn_stage_step(ctx, "summary");
-
-    if (def->gpg_key_id && (!current || !summary_sig_current(repo))) {
-        const char *keys[] = {def->gpg_key_id, NULL};
-        int dfd = ostree_repo_get_dfd(repo);
-        (void)unlinkat(dfd, "summary.sig", 0); /* add_gpg_signature_summary appends to what is there */
-        if (!ostree_repo_add_gpg_signature_summary(repo, keys, def->gpg_homedir, NULL, error))
-            return g_prefix_error(error, "GPG-signing summary with key %s: ", def->gpg_key_id), FALSE;
-        *changed = TRUE;
-        dcn_progress_event(&ctx->progress, "signed", "object=summary key=%s", def->gpg_key_id);
-    }
-    if (def->ed25519_key && !current) {
-        g_autoptr(OstreeSign) sign = ostree_sign_get_by_name("ed25519", error);
-        g_autoptr(GVariant) sk = NULL;
-        if (!sign || !read_ed25519_key(def->ed25519_key, &sk, error) ||
-            !ostree_sign_summary(sign, repo, sk, NULL, error))
-            return g_prefix_error(error, "ed25519-signing summary: "), FALSE;
-        *changed = TRUE;
-    }
-    dcn_stage_step(ctx, "sign-summary");
-    return TRUE;
-}
-
 gboolean dcn_release_apply(DcnStageCtx *ctx, OstreeRepo *repo, const char *commit, gboolean *changed,
                            GError **error)
 {
@@ -356,11 +210,11 @@ gboolean dcn_release_apply(DcnStageCtx *ctx, OstreeRepo *repo, const char *commi
     if (!switch_ref(ctx, repo, commit, changed, error))
         return FALSE;
     dcn_stage_step(ctx, "ref");
-    if (!prune(ctx, repo, commit, changed, error))
+    if (!dcn_summary_update(ctx, repo, commit, changed, error))
+        return FALSE;
+    if (!dcn_prune(ctx, repo, commit, changed, error))
         return FALSE;
     dcn_stage_step(ctx, "prune");
-    if (!update_summary(ctx, repo, changed, error))
-        return FALSE;
     if (!dcn_kickstart_write(ctx->def, &ctx->progress, changed, error))
         return FALSE;
     dcn_stage_step(ctx, "kickstart");

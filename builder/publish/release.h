@@ -8,11 +8,14 @@
  *   deltas       static deltas to it from the previous deltas_from versions,
  *                and a from-scratch delta
  *   ref          point the ref at it (clients without a summary see it now)
- *   prune        drop versions beyond keep, their objects and deltas
- *   summary      regenerate summary (delta indexes) when it is stale
- *   sign-summary GPG-sign the summary
+ *   summary, sign-summary, serve-summary
+ *                the new summary and its signature, served so that clients
+ *                never see them disagree (summary.h)
+ *   prune        drop versions beyond keep, their objects and deltas, once
+ *                no summary served in the last prune_grace names them (prune.h)
  *   kickstart    refresh the kickstart template and public key next to the repo
- * Until `ref`, nothing the clients read has changed. */
+ * Until `ref`, nothing the clients read has changed; until serve-summary,
+ * clients that read the summary (all of them, with one) see the old version. */
 #ifndef DCN_BUILDER_RELEASE_H
 #define DCN_BUILDER_RELEASE_H
 
@@ -29,9 +32,13 @@ gboolean dcn_release_check_signing(const DcnDefinition *def, GError **error);
 int dcn_release_lock(const char *repo_path, DcnProgress *progress, GError **error);
 
 /* Runs the steps above for commit; sets *changed when anything was written.
- * Adds "deltas", "pruned_objects", "summary" members to ctx->result. */
+ * Adds "deltas", "summary_regenerated", "pruned_objects", "pruned_deltas"
+ * members to ctx->result. */
 gboolean dcn_release_apply(DcnStageCtx *ctx, OstreeRepo *repo, const char *commit, gboolean *changed,
                            GError **error);
+
+/* Reads an ed25519 secret key file (base64 text) as ostree_sign_set_sk() takes it. */
+gboolean dcn_read_ed25519_key(const char *path, GVariant **out, GError **error);
 
 /* kickstart.c: writes the kickstart template (and, when signing, the public
  * key) next to the repo if their contents differ. */

@@ -32,6 +32,15 @@ static const ErrorCase error_cases[] = {
     {BASIC "deltas_from: [1]\n", "t.yaml:5: key 'deltas_from': expected a single value, got a list"},
     {BASIC "keep:\n", "t.yaml:5: key 'keep': no value (remove the key to use the default)"},
     {BASIC "scratch_delta: maybe\n", "t.yaml:5: key 'scratch_delta': expected true or false, got 'maybe'"},
+    {BASIC "prune_grace: 1 hour\n",
+     "t.yaml:5: key 'prune_grace': expected a duration from 0s to 2592000s: seconds, or a number with s, m, h or d "
+     "(90s, 30m, 1h), got '1 hour'"},
+    {BASIC "prune_grace: 31d\n",
+     "t.yaml:5: key 'prune_grace': expected a duration from 0s to 2592000s: seconds, or a number with s, m, h or d "
+     "(90s, 30m, 1h), got '31d'"},
+    {BASIC "prune_grace: 1hs\n",
+     "t.yaml:5: key 'prune_grace': expected a duration from 0s to 2592000s: seconds, or a number with s, m, h or d "
+     "(90s, 30m, 1h), got '1hs'"},
     {BASIC "compose:\n  backend: docker\n",
      "t.yaml:6: key 'compose.backend': expected one of tree, edge-commit, weldr, got 'docker'"},
     {BASIC "compose: ./rootfs\n", "t.yaml:5: key 'compose': expected a mapping of keys, got a scalar"},
@@ -208,8 +217,34 @@ static void test_defaults(void **state)
     assert_int_equal(def->deltas_from, 3);
     assert_int_equal(def->delta_min_fallback_mb, 0);
     assert_true(def->scratch_delta);
+    assert_int_equal(def->prune_grace, 3600);
     assert_string_equal(def->osname, "a"); /* first component of the ref */
     assert_null(def->gpg_key_id);
+}
+
+/* Durations: seconds, or a number with s, m, h, d; one table line each. */
+static void test_durations(void **state)
+{
+    static const struct {
+        const char *value;
+        guint seconds;
+    } cases[] = {{"0", 0}, {"90", 90}, {"90s", 90}, {"30m", 1800}, {"1h", 3600}, {"2d", 172800}, {"30d", 2592000}};
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(DcnDefinition) def = dcn_definition_new();
+        g_autoptr(GError) error = NULL;
+        assert_true(dcn_definition_parse(def, BASIC, strlen(BASIC), "t.yaml", BASE, &error));
+        if (!dcn_definition_set(def, "prune_grace", cases[i].value, "--prune-grace", &error))
+            fail_msg("case %s: %s", cases[i].value, error->message);
+        assert_int_equal(def->prune_grace, cases[i].seconds);
+    }
+    static const char *const bad[] = {"", "h", "-1", "1.5h", "1w", "1 h", "99999999999", "1H"};
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(DcnDefinition) def = dcn_definition_new();
+        g_autoptr(GError) error = NULL;
+        assert_true(dcn_definition_parse(def, BASIC, strlen(BASIC), "t.yaml", BASE, &error));
+        if (dcn_definition_set(def, "prune_grace", bad[i], "--prune-grace", &error))
+            fail_msg("case '%s' accepted", bad[i]);
+    }
 }
 
 /* Overrides go through the same checks; their origin names the flag. */
@@ -305,6 +340,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_full_example_values),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_durations),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_example_file),
         cmocka_unit_test(test_where),

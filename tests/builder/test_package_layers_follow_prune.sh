@@ -26,7 +26,7 @@ for name, g in gen.items():
     open("rootfs/usr/lib/" + name, "wb").write(r.randbytes(200000))
 PY
 }
-write_def def.yaml "scratch_delta: false"
+write_def def.yaml "scratch_delta: false" "prune_grace: 0" # layers follow prune at once
 sed -i 's/^keep: 3/keep: 2/; s/^deltas_from: 2/deltas_from: 1/' def.yaml
 
 objects_of() { # DIR: the repo's object files (no .commitmeta), sorted

@@ -51,8 +51,9 @@ builder status -f def.yaml | tee status.txt
 grep -q "^\* 1.0.0 .*(rollback to 1.0.0)$" status.txt || fail "status table"
 pass "status shows versions, head, deltas, the rollback"
 
-# keep: 3 -> publishing 3.0.0 prunes the original 1.0.0
-builder rollback -f def.yaml --steps 1 >/dev/null 2>&1 || fail "rollback --steps 1"
+# keep: 3 -> the next release prunes the original 1.0.0 (prune_grace 0: at
+# once, not an hour after the summary naming it was replaced)
+builder rollback -f def.yaml --steps 1 --prune-grace 0 >/dev/null 2>&1 || fail "rollback --steps 1"
 ostree --repo=client pull dcn "$REF" >/dev/null && ostree --repo=client show "dcn:$REF" | grep -q "^Version: 2.0.0$" || fail "--steps 1 did not go back to 2.0.0"
 [[ $(builder status -f def.yaml --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["versions"]))') == 3 ]] || fail "prune did not keep 3 versions"
 ostree --repo=root/repo fsck >/dev/null 2>&1 || fail "fsck after prune"

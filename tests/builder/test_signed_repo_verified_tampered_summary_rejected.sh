@@ -21,11 +21,14 @@ pass "verifying client pulled; commit signature good"
 
 cp root/repo/summary summary.orig
 python3 -c "import sys; p=sys.argv[1]; b=bytearray(open(p,'rb').read()); b[-40]^=1; open(p,'wb').write(b)" root/repo/summary
+# no newer than its signature: to dcn-hoster a complete pair (a newer summary
+# would be a publish in progress, and the last complete pair served instead)
+touch -r root/repo/summary.sig root/repo/summary
 new_client client2 --set=gpg-verify=true --set=gpg-verify-summary=true --gpg-import=root/dcn-edge.gpg
 if ostree --repo=client2 pull dcn "$REF" >/dev/null 2>"$T/err"; then fail "tampered summary accepted"; fi
 grep -qi "signature\|gpg" "$T/err" || { cat "$T/err"; fail "tampered summary rejected for another reason"; }
 pass "tampered summary rejected: $(head -n1 "$T/err")"
-cp summary.orig root/repo/summary
+cp summary.orig root/repo/summary && touch -r root/repo/summary.sig root/repo/summary
 
 GNUPGHOME=$T/other make_gpg_key
 GNUPGHOME=$T/other gpg --export >other.gpg

@@ -136,11 +136,14 @@ code=$(fetch "$T/c" -I "$URL/$DELTA_PART" -H "Accept-Encoding: gzip")
 check_eq "HEAD large file with Accept-Encoding: gzip: no Content-Encoding" "200 " "$code $(hdr "$T/c.head" Content-Encoding)"
 
 # --- Mutable files are never stale after a publish -------------------------
+# A publish writes the summary, then its signature: each step below makes
+# summary.sig as new as the summary (dcn-hoster serves the two as a pair,
+# and holds back a summary newer than its signature: test_summary_pairs.sh).
 p=repo/summary
 code=$(fetch "$T/c" "$URL/$p"); old_etag=$(hdr "$T/c.head" ETag)
 for _ in 1 2 3; do fetch "$T/c" "$URL/$p" >/dev/null; done # served often: cached if it can be
 # 1. rewritten in place, another size and mtime.
-head -c 4000 /dev/urandom >"$ROOT/$p"; touch -d "@$((MTIME + 100))" "$ROOT/$p"
+head -c 4000 /dev/urandom >"$ROOT/$p"; touch -d "@$((MTIME + 100))" "$ROOT/$p" "$ROOT/repo/summary.sig"
 code=$(fetch "$T/c" "$URL/$p")
 check_eq "summary rewritten in place: new body" "$(sha "$ROOT/$p")" "$(sha "$T/c.body")"
 new_etag=$(hdr "$T/c.head" ETag)
@@ -152,13 +155,14 @@ check_eq "summary rewritten: old date is older" 200 "$(fetch "$T/c" "$URL/$p" -H
 # 2. replaced by rename (how a publish writes it), same size, later mtime.
 old_etag=$new_etag
 head -c 4000 /dev/urandom >"$ROOT/$p.tmp"; touch -d "@$((MTIME + 200))" "$ROOT/$p.tmp"; mv "$ROOT/$p.tmp" "$ROOT/$p"
+touch -d "@$((MTIME + 200))" "$ROOT/repo/summary.sig"
 code=$(fetch "$T/c" "$URL/$p")
 check_eq "summary renamed over: new body" "$(sha "$ROOT/$p")" "$(sha "$T/c.body")"
 new_etag=$(hdr "$T/c.head" ETag)
 [[ $new_etag != "$old_etag" ]] && good "summary renamed over: new ETag" || bad "summary renamed over: ETag unchanged ($new_etag)"
 # 3. same size, same second, other nanoseconds: the ETag (size + mtime in ns) changes.
 old_etag=$new_etag
-head -c 4000 /dev/urandom >"$ROOT/$p"; touch -d "@$((MTIME + 200)).5" "$ROOT/$p"
+head -c 4000 /dev/urandom >"$ROOT/$p"; touch -d "@$((MTIME + 200)).5" "$ROOT/$p" "$ROOT/repo/summary.sig"
 code=$(fetch "$T/c" "$URL/$p")
 check_eq "summary changed within the same second: new body" "$(sha "$ROOT/$p")" "$(sha "$T/c.body")"
 new_etag=$(hdr "$T/c.head" ETag)
@@ -169,7 +173,11 @@ printf '%064d\n' 7 >"$ROOT/repo/refs/heads/x"
 code=$(fetch "$T/c" "$URL/repo/refs/heads/x")
 check_eq "ref moved: new body" "$(printf '%064d' 7)" "$(tr -d '\n' <"$T/c.body")"
 # 5. a file appears after a 404.
-check_eq "summary.sig removed: 404" 404 "$(rm "$ROOT/repo/summary.sig" && fetch "$T/c" "$URL/repo/summary.sig")"
+check_eq "a file removed: 404" 404 "$(rm "$ROOT/data/one" && fetch "$T/c" "$URL/data/one")"
+printf y >"$ROOT/data/one"
+check_eq "a file published again: 200" 200 "$(fetch "$T/c" "$URL/data/one")"
+check_eq "a file published again: body" y "$(cat "$T/c.body")"
+# 6. summary.sig re-signed (the same summary, a newer signature)
 head -c 600 /dev/urandom >"$ROOT/repo/summary.sig"
 check_eq "summary.sig published again: 200" 200 "$(fetch "$T/c" "$URL/repo/summary.sig")"
 check_eq "summary.sig published again: body" "$(sha "$ROOT/repo/summary.sig")" "$(sha "$T/c.body")"
