@@ -1,0 +1,457 @@
+/* iso: the iso stage (iso.h, docs/builder.md#iso). Reads the boot ISO,
+ * edits its boot entries (and, offline, adds the kickstart and the
+ * version's repository), writes the new ISO under a dot-name in the output
+ * directory (never served) and renames it into place: a failed or
+ * interrupted run publishes nothing, and the next one removes its leftovers.
+ *
+ * Idempotent: the result records a digest of every input (the boot ISO's
+ * size and time, the mode, the inst.ks= argument, offline also the
+ * kickstart, key and commit); a rerun with the same inputs whose ISO is
+ * still the one written (size and time) changes nothing. xorriso runs with
+ * SOURCE_DATE_EPOCH (offline: the commit's time; network: the boot ISO's),
+ * so the same inputs also give the same bytes. */
+#include "iso.h"
+
+#include "cmd.h"
+#include "error.h"
+#include "release.h"
+#include "repo.h"
+#include "stage.h"
+#include "state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The URL devices reach dcn-hoster at, without a trailing '/'. */
+static char *hoster_url(const DcnDefinition *def)
+{
+    g_autofree char *u = g_strdup(def->deploy_url);
+    size_t n = strlen(u);
+    while (n && u[n - 1] == '/')
+        u[--n] = '\0';
+    return g_steal_pointer(&u);
+}
+
+char *dcn_iso_kickstart_url(const DcnDefinition *def)
+{
+    g_autofree char *base = hoster_url(def);
+    g_autofree char *ks = g_path_get_basename(def->kickstart_path);
+    return g_strdup_printf("%s/%s", base, ks); /* the hosting image serves it at its content root */
+}
+
+char *dcn_iso_repo_url(const DcnDefinition *def)
+{
+    g_autofree char *base = hoster_url(def);
+    return g_strdup_printf("%s/repo", base); /* as the hosting image serves it (docs/image.md) */
+}
+
+/* A directory removed (with what is in it) when it goes out of scope. */
+typedef char DcnTempDir;
+static void dcn_temp_dir_free(DcnTempDir *dir)
+{
+    if (!dir)
+        return;
+    dcn_rm_rf(dir, NULL);
+    g_free(dir);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnTempDir, dcn_temp_dir_free)
+
+/* A lock fd closed when it goes out of scope. */
+typedef int DcnLockFd;
+static void dcn_lock_fd_free(DcnLockFd *fd)
+{
+    if (fd && *fd >= 0)
+        close(*fd);
+    g_free(fd);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnLockFd, dcn_lock_fd_free)
+
+static gboolean set_mtime(const char *path, gint64 epoch, GError **error)
+{
+    struct timespec ts[2] = {{(time_t)epoch, 0}, {(time_t)epoch, 0}};
+    if (utimensat(AT_FDCWD, path, ts, 0) < 0)
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", path, g_strerror(errno)), FALSE;
+    return TRUE;
+}
+
+static gboolean write_file(const char *path, const char *data, gsize len, gint64 epoch, GError **error)
+{
+    if (!g_file_set_contents_full(path, data, (gssize)len, G_FILE_SET_CONTENTS_NONE, 0644, error))
+        return FALSE;
+    return set_mtime(path, epoch, error);
+}
+
+/* The version's commit in the hosted repo: the newest kept commit whose
+ * "version" is def->version (a rollback re-releases a version as a new one). */
+static gboolean find_version(const DcnDefinition *def, OstreeRepo *repo, DcnVersion **out, GError **error)
+{
+    g_autoptr(GPtrArray) history = NULL;
+    if (!dcn_repo_history(repo, def->ref, def->keep, &history, error))
+        return FALSE;
+    for (guint i = 0; i < history->len; i++) {
+        DcnVersion *v = history->pdata[i];
+        if (g_strcmp0(v->version, def->version) == 0) {
+            *out = g_ptr_array_steal_index(history, i);
+            return TRUE;
+        }
+    }
+    return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND,
+                       "version %s is not published on %s in %s (an offline ISO carries a published version): "
+                       "publish it first",
+                       def->version, def->ref, def->repo),
+           FALSE;
+}
+
+/* dest: a new archive repo holding just commit (and its detached
+ * metadata: signatures) on ref, with a summary: `ostree pull-local
+ * --depth=0` of the version. Archive to archive on one filesystem: the
+ * objects are hard links. */
+static gboolean pull_version(const DcnDefinition *def, const char *dest, const char *commit, DcnProgress *progress,
+                             GError **error)
+{
+    g_autoptr(GFile) dir = g_file_new_for_path(dest);
+    g_autoptr(OstreeRepo) repo = ostree_repo_new(dir);
+    if (!ostree_repo_create(repo, OSTREE_REPO_MODE_ARCHIVE, NULL, error))
+        return g_prefix_error(error, "Creating %s: ", dest), FALSE;
+    g_autofree char *src_url = g_strconcat("file://", def->repo, NULL);
+    const char *refs[] = {def->ref, NULL};
+    const char *commits[] = {commit, NULL};
+    GVariantBuilder b;
+    g_variant_builder_init(&b, G_VARIANT_TYPE("a{sv}"));
+    g_variant_builder_add(&b, "{sv}", "refs", g_variant_new_strv(refs, -1));
+    g_variant_builder_add(&b, "{sv}", "override-commit-ids", g_variant_new_strv(commits, -1));
+    g_variant_builder_add(&b, "{sv}", "depth", g_variant_new_int32(0));
+    g_variant_builder_add(&b, "{sv}", "gpg-verify", g_variant_new_boolean(FALSE));
+    g_variant_builder_add(&b, "{sv}", "gpg-verify-summary", g_variant_new_boolean(FALSE));
+    g_variant_builder_add(&b, "{sv}", "flags", g_variant_new_int32(OSTREE_REPO_PULL_FLAGS_NONE));
+    g_autoptr(GVariant) opts = g_variant_ref_sink(g_variant_builder_end(&b));
+    if (!ostree_repo_pull_with_options(repo, src_url, opts, NULL, NULL, error))
+        return g_prefix_error(error, "Copying %s (%.12s) from %s: ", def->version, commit, def->repo), FALSE;
+    /* a pull from a URL records the ref as a local one; make sure */
+    g_autofree char *got = NULL;
+    if (!ostree_repo_resolve_rev(repo, def->ref, TRUE, &got, error))
+        return FALSE;
+    if (g_strcmp0(got, commit) != 0 && !ostree_repo_set_ref_immediate(repo, NULL, def->ref, commit, NULL, error))
+        return FALSE;
+    if (!ostree_repo_regenerate_summary(repo, NULL, NULL, error))
+        return g_prefix_error(error, "Summary of %s: ", dest), FALSE;
+    dcn_progress_event(progress, "repo", "commit=%s ref=%s path=%s", commit, def->ref, dest);
+    return TRUE;
+}
+
+/* Everything that decides the ISO's bytes, as one digest. */
+static char *inputs_digest(const DcnDefinition *def, const struct stat *boot, const char *ks_arg, const char *ks_cfg,
+                           const char *commit, GBytes *key)
+{
+    g_autoptr(GChecksum) c = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree char *head = g_strdup_printf("dcn-builder iso 1\nboot_iso=%s\nsize=%lld\nmtime=%lld.%09ld\nmode=%s\n"
+                                            "arg=%s\ncommit=%s\nks=",
+                                            def->iso_boot_iso, (long long)boot->st_size, (long long)boot->st_mtim.tv_sec,
+                                            boot->st_mtim.tv_nsec, def->iso_mode, ks_arg, commit ? commit : "");
+    g_checksum_update(c, (const guchar *)head, -1);
+    if (ks_cfg)
+        g_checksum_update(c, (const guchar *)ks_cfg, -1);
+    if (key) {
+        gsize len;
+        const guchar *d = g_bytes_get_data(key, &len);
+        g_checksum_update(c, (const guchar *)"\nkey=", -1);
+        g_checksum_update(c, d, (gssize)len);
+    }
+    return g_strdup(g_checksum_get_string(c));
+}
+
+static gint64 mtime_ns(const struct stat *st) { return (gint64)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec; }
+
+/* The earlier result says this ISO was written from these inputs, and the
+ * file there is still that one. */
+static gboolean unchanged(const DcnDefinition *def, const char *digest)
+{
+    g_autoptr(JsonObject) prev = dcn_state_read_result(def, "iso", NULL);
+    struct stat st;
+    return prev && g_strcmp0(json_object_get_string_member_with_default(prev, "inputs", NULL), digest) == 0 &&
+           g_strcmp0(json_object_get_string_member_with_default(prev, "output", NULL), def->iso_output) == 0 &&
+           stat(def->iso_output, &st) == 0 && S_ISREG(st.st_mode) &&
+           json_object_get_int_member_with_default(prev, "size", -1) == (gint64)st.st_size &&
+           json_object_get_int_member_with_default(prev, "mtime_ns", -1) == mtime_ns(&st);
+}
+
+/* One boot configuration file (extracted into work) with ks_arg on its
+ * kernel lines. */
+static gboolean edit_cfg(DcnStageCtx *ctx, const char *path, const char *what, DcnIsoCfgKind kind, const char *ks_arg,
+                         gint64 epoch, GError **error)
+{
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, error))
+        return FALSE;
+    guint lines = 0;
+    g_autofree char *edited = dcn_iso_cfg_set_ks(text, kind, ks_arg, &lines);
+    if (lines == 0)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "%s has no kernel command line (%s) to put inst.ks= on", what,
+                           kind == DCN_ISO_CFG_ISOLINUX ? "append" : "linux/linuxefi"),
+               FALSE;
+    if (!write_file(path, edited, strlen(edited), epoch, error))
+        return FALSE;
+    dcn_progress_event(&ctx->progress, "boot-entries", "file=%s lines=%u", what, lines);
+    return TRUE;
+}
+
+/* Output directory: lock against another iso run on the same output,
+ * then remove what a crashed run left (.<name>.tmp-*). */
+static gboolean prepare_output_dir(const char *output, DcnLockFd **out_lock, GError **error)
+{
+    g_autofree char *dir = g_path_get_dirname(output);
+    g_autofree char *base = g_path_get_basename(output);
+    if (g_mkdir_with_parents(dir, 0755) < 0)
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Creating %s: %s", dir, g_strerror(errno)),
+               FALSE;
+    g_autofree char *lock_name = g_strdup_printf(".%s.lock", base);
+    g_autofree char *lock_path = g_build_filename(dir, lock_name, NULL);
+    int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", lock_path,
+                           err == EWOULDBLOCK ? "another iso run is writing this ISO" : g_strerror(err)),
+               FALSE;
+    }
+    *out_lock = g_new(int, 1);
+    **out_lock = fd;
+    g_autofree char *prefix = g_strdup_printf(".%s.tmp-", base);
+    g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+    const char *name;
+    while (d && (name = g_dir_read_name(d)))
+        if (g_str_has_prefix(name, prefix)) {
+            g_autofree char *p = g_build_filename(dir, name, NULL);
+            if (!dcn_rm_rf(p, error))
+                return FALSE;
+        }
+    return TRUE;
+}
+
+/* The CA the installed device needs for the hoster's https URL. */
+static gboolean read_ca(const DcnDefinition *def, char **out, GError **error)
+{
+    *out = NULL;
+    if (!def->deploy_ca_file)
+        return TRUE;
+    if (!g_file_get_contents(def->deploy_ca_file, out, NULL, error))
+        return g_prefix_error(error, "deploy.ca_file: "), FALSE;
+    return TRUE;
+}
+
+gboolean dcn_stage_iso(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    gboolean offline = g_strcmp0(def->iso_mode, "offline") == 0;
+    dcn_interrupt_install(); /* an interrupt stops xorriso, and the temp files go */
+    if (!def->iso_boot_iso)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
+                           "iso.boot_iso is not set (--boot-iso): the installer boot ISO to start from"),
+               FALSE;
+    if (!def->deploy_url)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
+                           "deploy.url is not set (--deploy-url): the URL devices reach dcn-hoster at"),
+               FALSE;
+    struct stat boot;
+    if (stat(def->iso_boot_iso, &boot) < 0 || !S_ISREG(boot.st_mode))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND, "iso.boot_iso %s: %s",
+                           def->iso_boot_iso, errno == 0 || S_ISDIR(boot.st_mode) ? "not a file" : g_strerror(errno)),
+               FALSE;
+
+    g_auto(DcnIsoMedia) media = {0};
+    if (!dcn_iso_media_inspect(def->iso_boot_iso, &media, error))
+        return g_prefix_error(error, "iso.boot_iso: "), FALSE;
+    dcn_progress_event(&ctx->progress, "boot-iso", "path=%s label=%s isolinux=%s grub=%s efiboot=%s", def->iso_boot_iso,
+                       media.label, media.isolinux ? "yes" : "no", media.grub ? "yes" : "no",
+                       media.efiboot ? "yes" : "no");
+    if (!media.isolinux && !media.grub)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "iso.boot_iso %s has neither %s nor %s: not an installer boot ISO (RHEL's boot.iso has both)",
+                           def->iso_boot_iso, DCN_ISO_ISOLINUX_CFG + 1, DCN_ISO_GRUB_CFG + 1),
+               FALSE;
+
+    /* the kernel argument */
+    g_autofree char *ks_arg = NULL;
+    if (offline) {
+        g_autofree char *label = dcn_iso_label_escape(media.label);
+        ks_arg = g_strdup_printf("inst.ks=hd:LABEL=%s:/ks.cfg", label);
+    } else {
+        g_autofree char *url = dcn_iso_kickstart_url(def);
+        ks_arg = g_strconcat("inst.ks=", url, NULL);
+    }
+    const char *bad = dcn_iso_arg_check(ks_arg);
+    if (bad)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s cannot go on the kernel command line: %s",
+                           ks_arg, bad),
+               FALSE;
+
+    /* the kickstart: the one served (network) and the template of ks.cfg (offline) */
+    gboolean ks_changed = FALSE;
+    if (!dcn_kickstart_write(def, &ctx->progress, &ks_changed, error))
+        return FALSE;
+    g_autoptr(DcnVersion) version = NULL;
+    g_autofree char *ks_cfg = NULL;
+    g_autoptr(GBytes) key = NULL;
+    gint64 epoch = boot.st_mtim.tv_sec;
+    if (offline) {
+        g_autoptr(OstreeRepo) repo = NULL;
+        if (!dcn_repo_open(def->repo, FALSE, &repo, error) || !find_version(def, repo, &version, error))
+            return FALSE;
+        epoch = (gint64)version->timestamp;
+        g_autofree char *tmpl = NULL, *ca = NULL;
+        if (!g_file_get_contents(def->kickstart_path, &tmpl, NULL, error) || !read_ca(def, &ca, error))
+            return FALSE;
+        if (def->gpg_key_id && !dcn_gpg_export_public_key(def, &key, error))
+            return FALSE;
+        g_autofree char *repo_url = dcn_iso_repo_url(def);
+        DcnIsoKickstart in = {
+            .template_text = tmpl,
+            .name = def->name,
+            .osname = def->osname,
+            .ref = def->ref,
+            .commit = version->commit,
+            .version = def->version,
+            .hoster_repo_url = repo_url,
+            .gpg_key = key,
+            .ca_pem = ca,
+        };
+        ks_cfg = dcn_iso_offline_kickstart(&in, error);
+        if (!ks_cfg)
+            return g_prefix_error(error, "ks.cfg: "), FALSE;
+    }
+
+    g_autofree char *digest = inputs_digest(def, &boot, ks_arg, ks_cfg, version ? version->commit : NULL, key);
+    JsonObject *r = ctx->result;
+    json_object_set_string_member(r, "output", def->iso_output);
+    json_object_set_string_member(r, "mode", def->iso_mode);
+    json_object_set_string_member(r, "label", media.label);
+    json_object_set_string_member(r, "kernel_arg", ks_arg);
+    if (version)
+        json_object_set_string_member(r, "commit", version->commit);
+    json_object_set_string_member(r, "inputs", digest);
+    g_autoptr(DcnLockFd) lock = NULL;
+    if (!prepare_output_dir(def->iso_output, &lock, error))
+        return FALSE;
+    struct stat st;
+    gboolean same = unchanged(def, digest);
+    if (same) {
+        stat(def->iso_output, &st);
+        dcn_progress_event(&ctx->progress, "unchanged", "path=%s", def->iso_output);
+    } else {
+        g_autofree char *dir = g_path_get_dirname(def->iso_output);
+        g_autofree char *base = g_path_get_basename(def->iso_output);
+        g_autofree char *tmpl = g_strdup_printf(".%s.tmp-XXXXXX", base);
+        g_autofree char *tmpl_path = g_build_filename(dir, tmpl, NULL);
+        if (!g_mkdtemp_full(tmpl_path, 0700))
+            return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Creating %s: %s", tmpl_path,
+                               g_strerror(errno)),
+                   FALSE;
+        g_autoptr(DcnTempDir) work = g_steal_pointer(&tmpl_path);
+        g_autofree char *files_dir = g_build_filename(work, "files", NULL);
+        const char *extract[4];
+        guint n = 0;
+        if (media.isolinux)
+            extract[n++] = DCN_ISO_ISOLINUX_CFG;
+        if (media.grub)
+            extract[n++] = DCN_ISO_GRUB_CFG;
+        if (media.efiboot)
+            extract[n++] = DCN_ISO_EFIBOOT_IMG;
+        extract[n] = NULL;
+        if (!dcn_iso_extract(def->iso_boot_iso, extract, files_dir, error))
+            return FALSE;
+
+        DcnIsoMapping maps[8];
+        guint n_maps = 0;
+        g_autofree char *isolinux = g_build_filename(files_dir, DCN_ISO_ISOLINUX_CFG, NULL);
+        g_autofree char *grub = g_build_filename(files_dir, DCN_ISO_GRUB_CFG, NULL);
+        g_autofree char *efiboot = g_build_filename(files_dir, DCN_ISO_EFIBOOT_IMG, NULL);
+        g_autofree char *efigrub = g_build_filename(work, "efiboot-grub.cfg", NULL);
+        if (media.isolinux) {
+            if (!edit_cfg(ctx, isolinux, DCN_ISO_ISOLINUX_CFG + 1, DCN_ISO_CFG_ISOLINUX, ks_arg, epoch, error))
+                return g_prefix_error(error, "iso.boot_iso %s: ", def->iso_boot_iso), FALSE;
+            maps[n_maps++] = (DcnIsoMapping){isolinux, DCN_ISO_ISOLINUX_CFG};
+        }
+        if (media.grub) {
+            if (!edit_cfg(ctx, grub, DCN_ISO_GRUB_CFG + 1, DCN_ISO_CFG_GRUB, ks_arg, epoch, error))
+                return g_prefix_error(error, "iso.boot_iso %s: ", def->iso_boot_iso), FALSE;
+            maps[n_maps++] = (DcnIsoMapping){grub, DCN_ISO_GRUB_CFG};
+        }
+        if (media.efiboot) {
+            /* the UEFI El Torito image: GRUB reads the grub.cfg beside it when
+             * firmware boots that partition (a USB stick) */
+            gboolean absent = FALSE;
+            g_autofree char *text = dcn_iso_fat_read(efiboot, DCN_ISO_EFIBOOT_GRUB_CFG, &absent, error);
+            if (!text && !absent)
+                return g_prefix_error(error, "iso.boot_iso %s: ", def->iso_boot_iso), FALSE;
+            if (absent) {
+                dcn_progress_event(&ctx->progress, "warning",
+                                   "msg=\"images/efiboot.img has no EFI/BOOT/grub.cfg: left as it is\"");
+            } else {
+                if (!g_file_set_contents(efigrub, text, -1, error) ||
+                    !edit_cfg(ctx, efigrub, "images/efiboot.img:EFI/BOOT/grub.cfg", DCN_ISO_CFG_GRUB, ks_arg, epoch,
+                              error) ||
+                    !dcn_iso_fat_write(efiboot, DCN_ISO_EFIBOOT_GRUB_CFG, efigrub, error))
+                    return g_prefix_error(error, "iso.boot_iso %s: ", def->iso_boot_iso), FALSE;
+                maps[n_maps++] = (DcnIsoMapping){efiboot, DCN_ISO_EFIBOOT_IMG};
+            }
+        }
+        g_autofree char *ks_path = g_build_filename(work, "ks.cfg", NULL);
+        g_autofree char *repo_path = g_build_filename(work, "repo", NULL);
+        g_autofree char *key_path = g_build_filename(work, "key.gpg", NULL);
+        g_autofree char *key_iso = g_strdup_printf("/%s.gpg", def->name);
+        if (offline) {
+            if (!write_file(ks_path, ks_cfg, strlen(ks_cfg), epoch, error))
+                return FALSE;
+            maps[n_maps++] = (DcnIsoMapping){ks_path, "/ks.cfg"};
+            if (!pull_version(def, repo_path, version->commit, &ctx->progress, error))
+                return FALSE;
+            maps[n_maps++] = (DcnIsoMapping){repo_path, "/ostree/repo"};
+            if (key) {
+                gsize len;
+                const char *data = g_bytes_get_data(key, &len);
+                if (!write_file(key_path, data, len, epoch, error))
+                    return FALSE;
+                maps[n_maps++] = (DcnIsoMapping){key_path, key_iso};
+            }
+        }
+        if (dcn_interrupt_check(error))
+            return FALSE;
+        g_autofree char *out_tmp = g_build_filename(work, "out.iso", NULL);
+        if (!dcn_iso_write(def->iso_boot_iso, out_tmp, maps, n_maps, epoch, &ctx->progress, error))
+            return FALSE;
+        int fd = open(out_tmp, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0 || fstat(fd, &st) < 0 || fchmod(fd, 0644) < 0) {
+            int err = errno;
+            if (fd >= 0)
+                close(fd);
+            return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", out_tmp, g_strerror(err)),
+                   FALSE;
+        }
+        close(fd);
+        dcn_stage_step(ctx, "iso-written");
+        if (g_rename(out_tmp, def->iso_output) < 0)
+            return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Renaming %s to %s: %s", out_tmp,
+                               def->iso_output, g_strerror(errno)),
+                   FALSE;
+        /* the rename is durable once the directory is */
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+        dcn_progress_event(&ctx->progress, "published", "path=%s size=%lld", def->iso_output, (long long)st.st_size);
+    }
+    json_object_set_int_member(r, "size", (gint64)st.st_size);
+    json_object_set_int_member(r, "mtime_ns", mtime_ns(&st));
+    json_object_set_boolean_member(r, "kickstart_changed", ks_changed);
+    json_object_set_boolean_member(r, "changed", ks_changed || !same);
+    return TRUE;
+}
