@@ -109,9 +109,11 @@ static gboolean find_version(const DcnDefinition *def, OstreeRepo *repo, DcnVers
 }
 
 /* dest: a new archive repo holding just commit (and its detached
- * metadata: signatures) on ref, with a summary: `ostree pull-local
- * --depth=0` of the version. Archive to archive on one filesystem: the
- * objects are hard links. */
+ * metadata: signatures) on ref: `ostree pull-local --depth=0` of the
+ * version. Archive to archive on one filesystem: the objects are hard
+ * links. No summary, as pull-local makes none (clients read
+ * refs/heads/<ref>): libostree stamps a summary with the clock, and the
+ * same version must give the same ISO. */
 static gboolean pull_version(const DcnDefinition *def, const char *dest, const char *commit, DcnProgress *progress,
                              GError **error)
 {
@@ -139,8 +141,6 @@ static gboolean pull_version(const DcnDefinition *def, const char *dest, const c
         return FALSE;
     if (g_strcmp0(got, commit) != 0 && !ostree_repo_set_ref_immediate(repo, NULL, def->ref, commit, NULL, error))
         return FALSE;
-    if (!ostree_repo_regenerate_summary(repo, NULL, NULL, error))
-        return g_prefix_error(error, "Summary of %s: ", dest), FALSE;
     dcn_progress_event(progress, "repo", "commit=%s ref=%s path=%s", commit, def->ref, dest);
     return TRUE;
 }
@@ -202,24 +202,24 @@ static gboolean edit_cfg(DcnStageCtx *ctx, const char *path, const char *what, D
     return TRUE;
 }
 
-/* Output directory: lock against another iso run on the same output,
- * then remove what a crashed run left (.<name>.tmp-*). */
-static gboolean prepare_output_dir(const char *output, DcnLockFd **out_lock, GError **error)
+/* Locks against another iso run on the same output (the lock lives in
+ * the state directory, not in the served one), then removes what a crashed
+ * run left in the output directory (.<name>.tmp-*). */
+static gboolean prepare_output_dir(const DcnDefinition *def, DcnLockFd **out_lock, GError **error)
 {
-    g_autofree char *dir = g_path_get_dirname(output);
-    g_autofree char *base = g_path_get_basename(output);
-    if (g_mkdir_with_parents(dir, 0755) < 0)
+    g_autofree char *dir = g_path_get_dirname(def->iso_output);
+    g_autofree char *base = g_path_get_basename(def->iso_output);
+    if (g_mkdir_with_parents(dir, 0755) < 0 || g_mkdir_with_parents(def->state_dir, 0755) < 0)
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Creating %s: %s", dir, g_strerror(errno)),
                FALSE;
-    g_autofree char *lock_name = g_strdup_printf(".%s.lock", base);
-    g_autofree char *lock_path = g_build_filename(dir, lock_name, NULL);
+    g_autofree char *lock_path = g_build_filename(def->state_dir, "iso.lock", NULL);
     int fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0) {
         int err = errno;
         if (fd >= 0)
             close(fd);
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", lock_path,
-                           err == EWOULDBLOCK ? "another iso run is writing this ISO" : g_strerror(err)),
+                           err == EWOULDBLOCK ? "another iso run of this definition is writing" : g_strerror(err)),
                FALSE;
     }
     *out_lock = g_new(int, 1);
@@ -338,7 +338,7 @@ gboolean dcn_stage_iso(DcnStageCtx *ctx, GError **error)
         json_object_set_string_member(r, "commit", version->commit);
     json_object_set_string_member(r, "inputs", digest);
     g_autoptr(DcnLockFd) lock = NULL;
-    if (!prepare_output_dir(def->iso_output, &lock, error))
+    if (!prepare_output_dir(def, &lock, error))
         return FALSE;
     struct stat st;
     gboolean same = unchanged(def, digest);
@@ -404,16 +404,23 @@ gboolean dcn_stage_iso(DcnStageCtx *ctx, GError **error)
             }
         }
         g_autofree char *ks_path = g_build_filename(work, "ks.cfg", NULL);
-        g_autofree char *repo_path = g_build_filename(work, "repo", NULL);
+        /* /ostree as a directory of its own: its mode and time are ours, not
+         * those xorriso gives a parent it makes */
+        g_autofree char *ostree_dir = g_build_filename(work, "ostree", NULL);
+        g_autofree char *repo_path = g_build_filename(ostree_dir, "repo", NULL);
         g_autofree char *key_path = g_build_filename(work, "key.gpg", NULL);
         g_autofree char *key_iso = g_strdup_printf("/%s.gpg", def->name);
         if (offline) {
             if (!write_file(ks_path, ks_cfg, strlen(ks_cfg), epoch, error))
                 return FALSE;
             maps[n_maps++] = (DcnIsoMapping){ks_path, "/ks.cfg"};
+            if (g_mkdir(ostree_dir, 0755) < 0 || g_chmod(ostree_dir, 0755) < 0)
+                return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Creating %s: %s", ostree_dir,
+                                   g_strerror(errno)),
+                       FALSE;
             if (!pull_version(def, repo_path, version->commit, &ctx->progress, error))
                 return FALSE;
-            maps[n_maps++] = (DcnIsoMapping){repo_path, "/ostree/repo"};
+            maps[n_maps++] = (DcnIsoMapping){ostree_dir, "/ostree"};
             if (key) {
                 gsize len;
                 const char *data = g_bytes_get_data(key, &len);

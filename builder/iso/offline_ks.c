@@ -83,9 +83,10 @@ char *dcn_iso_offline_kickstart(const DcnIsoKickstart *in, GError **error)
         p += len;
     }
     g_string_append_printf(ks,
-                           "# Offline installer: %s %s (%s, commit %s) is on this ISO (ostree/repo) and was\n"
-                           "# filled in by dcn-builder iso; after the install the device's remote points\n"
-                           "# at %s, so upgrades come from dcn-hoster.\n"
+                           "# Offline installer, filled in by dcn-builder iso: %s %s (%s,\n"
+                           "# commit %s) is on this ISO, in ostree/repo.\n"
+                           "# After the install the device's remote points at %s,\n"
+                           "# so upgrades come from dcn-hoster.\n"
                            "\n"
                            "%%post --nochroot --erroronfail\n"
                            "# The %%post scripts below run in the installed system: they see this ISO\n"
