@@ -5,10 +5,11 @@
  * applies to the definition (provision and install only serve a weldr
  * compose; iso only runs for a definition with iso.boot_iso, before
  * package so the hosting image carries the ISO) and is not in run.skip.
- * Progress is recorded in <state_dir>/run.json after every step: a rerun of the same version
- * resumes at the first step not done (provision and install are redone when
- * a pending step needs the builder: teardown removed it). teardown runs
- * after a failure and after SIGINT/SIGTERM too, so no VM is left behind.
+ * Progress is recorded in <state_dir>/run.json after every step: a rerun
+ * of the same version resumes at the first step not done (provision and
+ * install are redone when a pending step needs the builder: teardown
+ * removed it). teardown runs after a failure and after SIGINT/SIGTERM
+ * too, so no VM is left behind.
  * --dry-run prints what each step would do, with its commands and
  * manifests, and changes nothing. */
 #include <stdio.h>
