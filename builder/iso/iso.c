@@ -434,8 +434,11 @@ gboolean dcn_stage_iso(DcnStageCtx *ctx, GError **error)
         g_autofree char *out_tmp = g_build_filename(work, "out.iso", NULL);
         if (!dcn_iso_write(def->iso_boot_iso, out_tmp, maps, n_maps, epoch, &ctx->progress, error))
             return FALSE;
+        /* its time is the inputs' (epoch): rebuilt from the same inputs, the
+         * same file to dcn-hoster's validators and to package's layer */
+        struct timespec times[2] = {{(time_t)epoch, 0}, {(time_t)epoch, 0}};
         int fd = open(out_tmp, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fsync(fd) < 0 || fstat(fd, &st) < 0 || fchmod(fd, 0644) < 0) {
+        if (fd < 0 || fchmod(fd, 0644) < 0 || futimens(fd, times) < 0 || fsync(fd) < 0 || fstat(fd, &st) < 0) {
             int err = errno;
             if (fd >= 0)
                 close(fd);
