@@ -90,7 +90,7 @@ char *dcn_iso_offline_kickstart(const DcnIsoKickstart *in, GError **error)
                            "\n"
                            "%%post --nochroot --erroronfail\n"
                            "# The %%post scripts below run in the installed system: they see this ISO\n"
-                           "# at the installer's path too (what @URL@ names is on it).\n"
+                           "# at the installer's path too (the files the kickstart fetches are on it).\n"
                            "root=\"${ANA_INSTALL_PATH:-/mnt/sysimage}\"\n"
                            "if [ ! -e \"$root/run/install/repo/ostree/repo/config\" ]; then\n"
                            "    mkdir -p \"$root/run/install/repo\"\n"
