@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "definition.h"
 #include "error.h"
 #include "iso.h"
 
@@ -197,6 +198,36 @@ static void offline_refuses_unsafe_values(void **state)
     }
 }
 
+/* The iso.* keys: defaults, @VERSION@, the mode's values. */
+static void definition_keys(void **state)
+{
+    (void)state;
+    static const char base[] = "name: dcn-edge\nversion: 2.0.0\nref: rhel/9/x86_64/edge\nrepo: /srv/dcn/root/repo\n";
+    g_autoptr(DcnDefinition) def = dcn_definition_new();
+    g_autoptr(GError) e = NULL;
+    assert_true(dcn_definition_parse(def, base, strlen(base), "d.yaml", "/srv/dcn", &e));
+    assert_true(dcn_definition_finish(def, &e));
+    assert_null(def->iso_boot_iso);
+    assert_string_equal(def->iso_mode, "network");
+    assert_string_equal(def->iso_output, "/srv/dcn/root/dcn-edge-2.0.0.iso");
+
+    g_autofree char *doc = g_strconcat(base, "iso:\n  boot_iso: ./boot.iso\n  output: ./out/@VERSION@/x-@VERSION@.iso\n"
+                                             "  mode: offline\n",
+                                       NULL);
+    g_autoptr(DcnDefinition) d2 = dcn_definition_new();
+    assert_true(dcn_definition_parse(d2, doc, strlen(doc), "d.yaml", "/srv/dcn", &e));
+    assert_true(dcn_definition_set(d2, "version", "3.1.0", "--version", &e));
+    assert_true(dcn_definition_finish(d2, &e));
+    assert_string_equal(d2->iso_boot_iso, "/srv/dcn/boot.iso");
+    assert_string_equal(d2->iso_output, "/srv/dcn/out/3.1.0/x-3.1.0.iso");
+    assert_string_equal(d2->iso_mode, "offline");
+
+    g_autofree char *bad = g_strconcat(base, "iso:\n  mode: usb\n", NULL);
+    g_autoptr(DcnDefinition) d3 = dcn_definition_new();
+    assert_false(dcn_definition_parse(d3, bad, strlen(bad), "d.yaml", "/srv/dcn", &e));
+    assert_non_null(strstr(e->message, "d.yaml:6: key 'iso.mode': expected network or offline, got 'usb'"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +237,7 @@ int main(void)
         cmocka_unit_test(offline_unsigned),
         cmocka_unit_test(offline_signed_with_ca),
         cmocka_unit_test(offline_refuses_unsafe_values),
+        cmocka_unit_test(definition_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
