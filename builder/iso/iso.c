@@ -247,11 +247,63 @@ static gboolean read_ca(const DcnDefinition *def, char **out, GError **error)
     return TRUE;
 }
 
-gboolean dcn_stage_iso(DcnStageCtx *ctx, GError **error)
+/* What one iso run works from, read and checked before anything is written. */
+typedef struct {
+    struct stat boot;   /* iso.boot_iso */
+    DcnIsoMedia media;  /* its label and boot files */
+    char *ks_arg;       /* the inst.ks= argument for every boot entry */
+    gboolean ks_changed;/* the published kickstart was rewritten */
+    gint64 epoch;       /* the time the ISO's new files (and the ISO) get */
+    DcnVersion *version;/* offline: the version on the ISO */
+    char *ks_cfg;       /* offline: /ks.cfg */
+    GBytes *key;        /* offline, signed repo: /<name>.gpg */
+    char *digest;       /* all of the above that decides the ISO's bytes */
+} IsoJob;
+
+static void iso_job_clear(IsoJob *j)
+{
+    dcn_iso_media_clear(&j->media);
+    g_free(j->ks_arg);
+    g_clear_pointer(&j->version, dcn_version_free);
+    g_free(j->ks_cfg);
+    g_clear_pointer(&j->key, g_bytes_unref);
+    g_free(j->digest);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IsoJob, iso_job_clear)
+
+/* offline: the version, and ks.cfg from the published kickstart */
+static gboolean read_version(const DcnDefinition *def, IsoJob *j, GError **error)
+{
+    g_autoptr(OstreeRepo) repo = NULL;
+    if (!dcn_repo_open(def->repo, FALSE, &repo, error) || !find_version(def, repo, &j->version, error))
+        return FALSE;
+    j->epoch = (gint64)j->version->timestamp;
+    g_autofree char *tmpl = NULL, *ca = NULL;
+    if (!g_file_get_contents(def->kickstart_path, &tmpl, NULL, error) || !read_ca(def, &ca, error))
+        return FALSE;
+    if (def->gpg_key_id && !dcn_gpg_export_public_key(def, &j->key, error))
+        return FALSE;
+    g_autofree char *repo_url = dcn_iso_repo_url(def);
+    DcnIsoKickstart in = {
+        .template_text = tmpl,
+        .name = def->name,
+        .osname = def->osname,
+        .ref = def->ref,
+        .commit = j->version->commit,
+        .version = def->version,
+        .hoster_repo_url = repo_url,
+        .gpg_key = j->key,
+        .ca_pem = ca,
+    };
+    j->ks_cfg = dcn_iso_offline_kickstart(&in, error);
+    if (!j->ks_cfg)
+        return g_prefix_error(error, "ks.cfg: "), FALSE;
+    return TRUE;
+}
+
+static gboolean read_inputs(DcnStageCtx *ctx, gboolean offline, IsoJob *j, GError **error)
 {
     const DcnDefinition *def = ctx->def;
-    gboolean offline = g_strcmp0(def->iso_mode, "offline") == 0;
-    dcn_interrupt_install(); /* an interrupt stops xorriso, and the temp files go */
     if (!def->iso_boot_iso)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
                            "iso.boot_iso is not set (--boot-iso): the installer boot ISO to start from"),
@@ -260,208 +312,226 @@ gboolean dcn_stage_iso(DcnStageCtx *ctx, GError **error)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
                            "deploy.url is not set (--deploy-url): the URL devices reach dcn-hoster at"),
                FALSE;
-    struct stat boot;
-    if (stat(def->iso_boot_iso, &boot) < 0 || !S_ISREG(boot.st_mode))
+    if (stat(def->iso_boot_iso, &j->boot) < 0)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND, "iso.boot_iso %s: %s",
-                           def->iso_boot_iso, errno == 0 || S_ISDIR(boot.st_mode) ? "not a file" : g_strerror(errno)),
+                           def->iso_boot_iso, g_strerror(errno)),
                FALSE;
-
-    g_auto(DcnIsoMedia) media = {0};
-    if (!dcn_iso_media_inspect(def->iso_boot_iso, &media, error))
+    if (!S_ISREG(j->boot.st_mode))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "iso.boot_iso %s: not a file",
+                           def->iso_boot_iso),
+               FALSE;
+    if (!dcn_iso_media_inspect(def->iso_boot_iso, &j->media, error))
         return g_prefix_error(error, "iso.boot_iso: "), FALSE;
+    const DcnIsoMedia *m = &j->media;
     dcn_progress_event(&ctx->progress, "boot-iso", "path=%s label=%s isolinux=%s grub=%s efiboot=%s", def->iso_boot_iso,
-                       media.label, media.isolinux ? "yes" : "no", media.grub ? "yes" : "no",
-                       media.efiboot ? "yes" : "no");
-    if (!media.isolinux && !media.grub)
+                       m->label, m->isolinux ? "yes" : "no", m->grub ? "yes" : "no", m->efiboot ? "yes" : "no");
+    if (!m->isolinux && !m->grub)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                            "iso.boot_iso %s has neither %s nor %s: not an installer boot ISO (RHEL's boot.iso has both)",
                            def->iso_boot_iso, DCN_ISO_ISOLINUX_CFG + 1, DCN_ISO_GRUB_CFG + 1),
                FALSE;
-
-    /* the kernel argument */
-    g_autofree char *ks_arg = NULL;
     if (offline) {
-        g_autofree char *label = dcn_iso_label_escape(media.label);
-        ks_arg = g_strdup_printf("inst.ks=hd:LABEL=%s:/ks.cfg", label);
+        g_autofree char *label = dcn_iso_label_escape(m->label);
+        j->ks_arg = g_strdup_printf("inst.ks=hd:LABEL=%s:/ks.cfg", label);
     } else {
         g_autofree char *url = dcn_iso_kickstart_url(def);
-        ks_arg = g_strconcat("inst.ks=", url, NULL);
+        j->ks_arg = g_strconcat("inst.ks=", url, NULL);
     }
-    const char *bad = dcn_iso_arg_check(ks_arg);
+    const char *bad = dcn_iso_arg_check(j->ks_arg);
     if (bad)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s cannot go on the kernel command line: %s",
-                           ks_arg, bad),
+                           j->ks_arg, bad),
                FALSE;
-
     /* the kickstart: the one served (network) and the template of ks.cfg (offline) */
-    gboolean ks_changed = FALSE;
-    if (!dcn_kickstart_write(def, &ctx->progress, &ks_changed, error))
+    if (!dcn_kickstart_write(def, &ctx->progress, &j->ks_changed, error))
         return FALSE;
-    g_autoptr(DcnVersion) version = NULL;
-    g_autofree char *ks_cfg = NULL;
-    g_autoptr(GBytes) key = NULL;
-    gint64 epoch = boot.st_mtim.tv_sec;
-    if (offline) {
-        g_autoptr(OstreeRepo) repo = NULL;
-        if (!dcn_repo_open(def->repo, FALSE, &repo, error) || !find_version(def, repo, &version, error))
-            return FALSE;
-        epoch = (gint64)version->timestamp;
-        g_autofree char *tmpl = NULL, *ca = NULL;
-        if (!g_file_get_contents(def->kickstart_path, &tmpl, NULL, error) || !read_ca(def, &ca, error))
-            return FALSE;
-        if (def->gpg_key_id && !dcn_gpg_export_public_key(def, &key, error))
-            return FALSE;
-        g_autofree char *repo_url = dcn_iso_repo_url(def);
-        DcnIsoKickstart in = {
-            .template_text = tmpl,
-            .name = def->name,
-            .osname = def->osname,
-            .ref = def->ref,
-            .commit = version->commit,
-            .version = def->version,
-            .hoster_repo_url = repo_url,
-            .gpg_key = key,
-            .ca_pem = ca,
-        };
-        ks_cfg = dcn_iso_offline_kickstart(&in, error);
-        if (!ks_cfg)
-            return g_prefix_error(error, "ks.cfg: "), FALSE;
-    }
+    j->epoch = j->boot.st_mtim.tv_sec;
+    if (offline && !read_version(def, j, error))
+        return FALSE;
+    j->digest = inputs_digest(def, &j->boot, j->ks_arg, j->ks_cfg, j->version ? j->version->commit : NULL, j->key);
+    return TRUE;
+}
 
-    g_autofree char *digest = inputs_digest(def, &boot, ks_arg, ks_cfg, version ? version->commit : NULL, key);
+/* Where the files put on the ISO are prepared, inside the work directory. */
+typedef struct {
+    char *isolinux, *grub, *efiboot; /* extracted from the boot ISO, then edited */
+    char *efigrub;                   /* efiboot.img's grub.cfg, edited on its way back in */
+    char *ks, *ostree, *key;         /* offline: ks.cfg, ostree/ (with repo/), <name>.gpg */
+    char *key_iso;                   /* /<name>.gpg */
+    DcnIsoMapping maps[8];
+    guint n_maps;
+} IsoFiles;
+
+static void iso_files_clear(IsoFiles *f)
+{
+    g_free(f->isolinux), g_free(f->grub), g_free(f->efiboot), g_free(f->efigrub);
+    g_free(f->ks), g_free(f->ostree), g_free(f->key), g_free(f->key_iso);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(IsoFiles, iso_files_clear)
+
+/* The boot entries: extracted, inst.ks= put on every kernel line. */
+static gboolean edit_boot_files(DcnStageCtx *ctx, const IsoJob *j, const char *work, IsoFiles *f, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    const DcnIsoMedia *m = &j->media;
+    g_autofree char *dir = g_build_filename(work, "files", NULL);
+    f->isolinux = g_build_filename(dir, DCN_ISO_ISOLINUX_CFG, NULL);
+    f->grub = g_build_filename(dir, DCN_ISO_GRUB_CFG, NULL);
+    f->efiboot = g_build_filename(dir, DCN_ISO_EFIBOOT_IMG, NULL);
+    f->efigrub = g_build_filename(work, "efiboot-grub.cfg", NULL);
+    const char *extract[4];
+    guint n = 0;
+    if (m->isolinux)
+        extract[n++] = DCN_ISO_ISOLINUX_CFG;
+    if (m->grub)
+        extract[n++] = DCN_ISO_GRUB_CFG;
+    if (m->efiboot)
+        extract[n++] = DCN_ISO_EFIBOOT_IMG;
+    extract[n] = NULL;
+    if (!dcn_iso_extract(def->iso_boot_iso, extract, dir, error))
+        return FALSE;
+    if (m->isolinux) {
+        if (!edit_cfg(ctx, f->isolinux, DCN_ISO_ISOLINUX_CFG + 1, DCN_ISO_CFG_ISOLINUX, j->ks_arg, j->epoch, error))
+            return FALSE;
+        f->maps[f->n_maps++] = (DcnIsoMapping){f->isolinux, DCN_ISO_ISOLINUX_CFG};
+    }
+    if (m->grub) {
+        if (!edit_cfg(ctx, f->grub, DCN_ISO_GRUB_CFG + 1, DCN_ISO_CFG_GRUB, j->ks_arg, j->epoch, error))
+            return FALSE;
+        f->maps[f->n_maps++] = (DcnIsoMapping){f->grub, DCN_ISO_GRUB_CFG};
+    }
+    if (!m->efiboot)
+        return TRUE;
+    /* the UEFI El Torito image: GRUB reads the grub.cfg beside it when
+     * firmware boots it as a partition (the ISO on a USB stick) */
+    gboolean absent = FALSE;
+    g_autofree char *text = dcn_iso_fat_read(f->efiboot, DCN_ISO_EFIBOOT_GRUB_CFG, &absent, error);
+    if (absent) {
+        dcn_progress_event(&ctx->progress, "warning", "msg=\"images/efiboot.img has no EFI/BOOT/grub.cfg: left as it is\"");
+        return TRUE;
+    }
+    if (!text || !g_file_set_contents(f->efigrub, text, -1, error) ||
+        !edit_cfg(ctx, f->efigrub, "images/efiboot.img:EFI/BOOT/grub.cfg", DCN_ISO_CFG_GRUB, j->ks_arg, j->epoch,
+                  error) ||
+        !dcn_iso_fat_write(f->efiboot, DCN_ISO_EFIBOOT_GRUB_CFG, f->efigrub, error))
+        return FALSE;
+    f->maps[f->n_maps++] = (DcnIsoMapping){f->efiboot, DCN_ISO_EFIBOOT_IMG};
+    return TRUE;
+}
+
+/* offline: ks.cfg, ostree/repo with the version, the public key. */
+static gboolean add_version(DcnStageCtx *ctx, const IsoJob *j, const char *work, IsoFiles *f, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    f->ks = g_build_filename(work, "ks.cfg", NULL);
+    if (!write_file(f->ks, j->ks_cfg, strlen(j->ks_cfg), j->epoch, error))
+        return FALSE;
+    f->maps[f->n_maps++] = (DcnIsoMapping){f->ks, "/ks.cfg"};
+    /* /ostree as a directory of its own: its mode and time are ours, not
+     * those xorriso gives a parent it makes */
+    f->ostree = g_build_filename(work, "ostree", NULL);
+    if (g_mkdir(f->ostree, 0755) < 0 || g_chmod(f->ostree, 0755) < 0)
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Creating %s: %s", f->ostree,
+                           g_strerror(errno)),
+               FALSE;
+    g_autofree char *repo = g_build_filename(f->ostree, "repo", NULL);
+    if (!pull_version(def, repo, j->version->commit, &ctx->progress, error))
+        return FALSE;
+    f->maps[f->n_maps++] = (DcnIsoMapping){f->ostree, "/ostree"};
+    if (j->key) {
+        f->key = g_build_filename(work, "key.gpg", NULL);
+        f->key_iso = g_strdup_printf("/%s.gpg", def->name);
+        gsize len;
+        const char *data = g_bytes_get_data(j->key, &len);
+        if (!write_file(f->key, data, len, j->epoch, error))
+            return FALSE;
+        f->maps[f->n_maps++] = (DcnIsoMapping){f->key, f->key_iso};
+    }
+    return TRUE;
+}
+
+/* Writes the ISO in a temporary directory beside the output, then renames
+ * it into place; out_st: the published file. */
+static gboolean build_and_publish(DcnStageCtx *ctx, const IsoJob *j, gboolean offline, struct stat *out_st,
+                                  GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    g_autofree char *dir = g_path_get_dirname(def->iso_output);
+    g_autofree char *base = g_path_get_basename(def->iso_output);
+    g_autofree char *name = g_strdup_printf(".%s.tmp-XXXXXX", base);
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    if (!g_mkdtemp_full(path, 0700))
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Creating %s: %s", path, g_strerror(errno)),
+               FALSE;
+    g_autoptr(DcnTempDir) work = g_steal_pointer(&path);
+    g_auto(IsoFiles) f = {0};
+    if (!edit_boot_files(ctx, j, work, &f, error))
+        return g_prefix_error(error, "iso.boot_iso %s: ", def->iso_boot_iso), FALSE;
+    if (offline && !add_version(ctx, j, work, &f, error))
+        return FALSE;
+    if (dcn_interrupt_check(error))
+        return FALSE;
+    g_autofree char *out = g_build_filename(work, "out.iso", NULL);
+    if (!dcn_iso_write(def->iso_boot_iso, out, f.maps, f.n_maps, j->epoch, &ctx->progress, error))
+        return FALSE;
+    /* its time is the inputs' (epoch): rebuilt from the same inputs, the
+     * same file to dcn-hoster's validators and to package's layer */
+    struct timespec times[2] = {{(time_t)j->epoch, 0}, {(time_t)j->epoch, 0}};
+    int fd = open(out, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fchmod(fd, 0644) < 0 || futimens(fd, times) < 0 || fsync(fd) < 0 || fstat(fd, out_st) < 0) {
+        int err = errno;
+        if (fd >= 0)
+            close(fd);
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", out, g_strerror(err)), FALSE;
+    }
+    close(fd);
+    dcn_stage_step(ctx, "iso-written");
+    if (g_rename(out, def->iso_output) < 0)
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Renaming %s to %s: %s", out,
+                           def->iso_output, g_strerror(errno)),
+               FALSE;
+    /* the rename is durable once the directory is */
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    dcn_progress_event(&ctx->progress, "published", "path=%s size=%lld", def->iso_output, (long long)out_st->st_size);
+    return TRUE;
+}
+
+gboolean dcn_stage_iso(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    gboolean offline = g_strcmp0(def->iso_mode, "offline") == 0;
+    dcn_interrupt_install(); /* an interrupt stops xorriso, and the temp files go */
+    g_auto(IsoJob) job = {0};
+    if (!read_inputs(ctx, offline, &job, error))
+        return FALSE;
     JsonObject *r = ctx->result;
     json_object_set_string_member(r, "output", def->iso_output);
     json_object_set_string_member(r, "mode", def->iso_mode);
-    json_object_set_string_member(r, "label", media.label);
-    json_object_set_string_member(r, "kernel_arg", ks_arg);
-    if (version)
-        json_object_set_string_member(r, "commit", version->commit);
-    json_object_set_string_member(r, "inputs", digest);
+    json_object_set_string_member(r, "label", job.media.label);
+    json_object_set_string_member(r, "kernel_arg", job.ks_arg);
+    if (job.version)
+        json_object_set_string_member(r, "commit", job.version->commit);
+    json_object_set_string_member(r, "inputs", job.digest);
+
     g_autoptr(DcnLockFd) lock = NULL;
     if (!prepare_output_dir(def, &lock, error))
         return FALSE;
     struct stat st;
-    gboolean same = unchanged(def, digest);
-    if (same) {
-        stat(def->iso_output, &st);
+    gboolean same = unchanged(def, job.digest);
+    if (same && stat(def->iso_output, &st) == 0) {
         dcn_progress_event(&ctx->progress, "unchanged", "path=%s", def->iso_output);
     } else {
-        g_autofree char *dir = g_path_get_dirname(def->iso_output);
-        g_autofree char *base = g_path_get_basename(def->iso_output);
-        g_autofree char *tmpl = g_strdup_printf(".%s.tmp-XXXXXX", base);
-        g_autofree char *tmpl_path = g_build_filename(dir, tmpl, NULL);
-        if (!g_mkdtemp_full(tmpl_path, 0700))
-            return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Creating %s: %s", tmpl_path,
-                               g_strerror(errno)),
-                   FALSE;
-        g_autoptr(DcnTempDir) work = g_steal_pointer(&tmpl_path);
-        g_autofree char *files_dir = g_build_filename(work, "files", NULL);
-        const char *extract[4];
-        guint n = 0;
-        if (media.isolinux)
-            extract[n++] = DCN_ISO_ISOLINUX_CFG;
-        if (media.grub)
-            extract[n++] = DCN_ISO_GRUB_CFG;
-        if (media.efiboot)
-            extract[n++] = DCN_ISO_EFIBOOT_IMG;
-        extract[n] = NULL;
-        if (!dcn_iso_extract(def->iso_boot_iso, extract, files_dir, error))
+        same = FALSE;
+        if (!build_and_publish(ctx, &job, offline, &st, error))
             return FALSE;
-
-        DcnIsoMapping maps[8];
-        guint n_maps = 0;
-        g_autofree char *isolinux = g_build_filename(files_dir, DCN_ISO_ISOLINUX_CFG, NULL);
-        g_autofree char *grub = g_build_filename(files_dir, DCN_ISO_GRUB_CFG, NULL);
-        g_autofree char *efiboot = g_build_filename(files_dir, DCN_ISO_EFIBOOT_IMG, NULL);
-        g_autofree char *efigrub = g_build_filename(work, "efiboot-grub.cfg", NULL);
-        if (media.isolinux) {
-            if (!edit_cfg(ctx, isolinux, DCN_ISO_ISOLINUX_CFG + 1, DCN_ISO_CFG_ISOLINUX, ks_arg, epoch, error))
-                return g_prefix_error(error, "iso.boot_iso %s: ", def->iso_boot_iso), FALSE;
-            maps[n_maps++] = (DcnIsoMapping){isolinux, DCN_ISO_ISOLINUX_CFG};
-        }
-        if (media.grub) {
-            if (!edit_cfg(ctx, grub, DCN_ISO_GRUB_CFG + 1, DCN_ISO_CFG_GRUB, ks_arg, epoch, error))
-                return g_prefix_error(error, "iso.boot_iso %s: ", def->iso_boot_iso), FALSE;
-            maps[n_maps++] = (DcnIsoMapping){grub, DCN_ISO_GRUB_CFG};
-        }
-        if (media.efiboot) {
-            /* the UEFI El Torito image: GRUB reads the grub.cfg beside it when
-             * firmware boots that partition (a USB stick) */
-            gboolean absent = FALSE;
-            g_autofree char *text = dcn_iso_fat_read(efiboot, DCN_ISO_EFIBOOT_GRUB_CFG, &absent, error);
-            if (!text && !absent)
-                return g_prefix_error(error, "iso.boot_iso %s: ", def->iso_boot_iso), FALSE;
-            if (absent) {
-                dcn_progress_event(&ctx->progress, "warning",
-                                   "msg=\"images/efiboot.img has no EFI/BOOT/grub.cfg: left as it is\"");
-            } else {
-                if (!g_file_set_contents(efigrub, text, -1, error) ||
-                    !edit_cfg(ctx, efigrub, "images/efiboot.img:EFI/BOOT/grub.cfg", DCN_ISO_CFG_GRUB, ks_arg, epoch,
-                              error) ||
-                    !dcn_iso_fat_write(efiboot, DCN_ISO_EFIBOOT_GRUB_CFG, efigrub, error))
-                    return g_prefix_error(error, "iso.boot_iso %s: ", def->iso_boot_iso), FALSE;
-                maps[n_maps++] = (DcnIsoMapping){efiboot, DCN_ISO_EFIBOOT_IMG};
-            }
-        }
-        g_autofree char *ks_path = g_build_filename(work, "ks.cfg", NULL);
-        /* /ostree as a directory of its own: its mode and time are ours, not
-         * those xorriso gives a parent it makes */
-        g_autofree char *ostree_dir = g_build_filename(work, "ostree", NULL);
-        g_autofree char *repo_path = g_build_filename(ostree_dir, "repo", NULL);
-        g_autofree char *key_path = g_build_filename(work, "key.gpg", NULL);
-        g_autofree char *key_iso = g_strdup_printf("/%s.gpg", def->name);
-        if (offline) {
-            if (!write_file(ks_path, ks_cfg, strlen(ks_cfg), epoch, error))
-                return FALSE;
-            maps[n_maps++] = (DcnIsoMapping){ks_path, "/ks.cfg"};
-            if (g_mkdir(ostree_dir, 0755) < 0 || g_chmod(ostree_dir, 0755) < 0)
-                return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Creating %s: %s", ostree_dir,
-                                   g_strerror(errno)),
-                       FALSE;
-            if (!pull_version(def, repo_path, version->commit, &ctx->progress, error))
-                return FALSE;
-            maps[n_maps++] = (DcnIsoMapping){ostree_dir, "/ostree"};
-            if (key) {
-                gsize len;
-                const char *data = g_bytes_get_data(key, &len);
-                if (!write_file(key_path, data, len, epoch, error))
-                    return FALSE;
-                maps[n_maps++] = (DcnIsoMapping){key_path, key_iso};
-            }
-        }
-        if (dcn_interrupt_check(error))
-            return FALSE;
-        g_autofree char *out_tmp = g_build_filename(work, "out.iso", NULL);
-        if (!dcn_iso_write(def->iso_boot_iso, out_tmp, maps, n_maps, epoch, &ctx->progress, error))
-            return FALSE;
-        /* its time is the inputs' (epoch): rebuilt from the same inputs, the
-         * same file to dcn-hoster's validators and to package's layer */
-        struct timespec times[2] = {{(time_t)epoch, 0}, {(time_t)epoch, 0}};
-        int fd = open(out_tmp, O_RDONLY | O_CLOEXEC);
-        if (fd < 0 || fchmod(fd, 0644) < 0 || futimens(fd, times) < 0 || fsync(fd) < 0 || fstat(fd, &st) < 0) {
-            int err = errno;
-            if (fd >= 0)
-                close(fd);
-            return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", out_tmp, g_strerror(err)),
-                   FALSE;
-        }
-        close(fd);
-        dcn_stage_step(ctx, "iso-written");
-        if (g_rename(out_tmp, def->iso_output) < 0)
-            return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Renaming %s to %s: %s", out_tmp,
-                               def->iso_output, g_strerror(errno)),
-                   FALSE;
-        /* the rename is durable once the directory is */
-        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            fsync(dfd);
-            close(dfd);
-        }
-        dcn_progress_event(&ctx->progress, "published", "path=%s size=%lld", def->iso_output, (long long)st.st_size);
     }
     json_object_set_int_member(r, "size", (gint64)st.st_size);
     json_object_set_int_member(r, "mtime_ns", mtime_ns(&st));
-    json_object_set_boolean_member(r, "kickstart_changed", ks_changed);
-    json_object_set_boolean_member(r, "changed", ks_changed || !same);
+    json_object_set_boolean_member(r, "kickstart_changed", job.ks_changed);
+    json_object_set_boolean_member(r, "changed", job.ks_changed || !same);
     return TRUE;
 }
