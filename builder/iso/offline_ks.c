@@ -89,6 +89,7 @@ char *dcn_iso_offline_kickstart(const DcnIsoKickstart *in, GError **error)
                            "# so upgrades come from dcn-hoster.\n"
                            "\n"
                            "%%post --nochroot --erroronfail\n"
+                           "set -e\n"
                            "# The %%post scripts below run in the installed system: they see this ISO\n"
                            "# at the installer's path too (the files the kickstart fetches are on it).\n"
                            "root=\"${ANA_INSTALL_PATH:-/mnt/sysimage}\"\n"
@@ -111,6 +112,7 @@ char *dcn_iso_offline_kickstart(const DcnIsoKickstart *in, GError **error)
     g_string_append_printf(ks,
                            "\n%%post --erroronfail\n"
                            "# dcn-builder iso (offline): the installed device upgrades from dcn-hoster\n"
+                           "set -e\n"
                            "rm -f /etc/ostree/remotes.d/%s.conf\n"
                            "ostree remote delete --if-exists %s\n",
                            in->osname, in->osname);

@@ -134,7 +134,7 @@ static void offline_unsigned(void **state)
     assert_non_null(strstr(ks, "\n# commit 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef @OTHER@\n"));
     assert_non_null(strstr(ks, "\nostree remote add --set=gpg-verify=false rhel 'https://dcn.apps.example.com/repo' "
                                "rhel/9/x86_64/edge\n"));
-    assert_non_null(strstr(ks, "\nrm -f /etc/ostree/remotes.d/rhel.conf\nostree remote delete --if-exists rhel\n"));
+    assert_non_null(strstr(ks, "\nset -e\nrm -f /etc/ostree/remotes.d/rhel.conf\nostree remote delete --if-exists rhel\n"));
     assert_null(strstr(ks, "gpg-import"));
     assert_null(strstr(ks, "tls-ca-path"));
     /* the ISO is visible to the %post scripts in between, and let go after */
