@@ -474,11 +474,12 @@ static gboolean build_and_publish(DcnStageCtx *ctx, const IsoJob *j, gboolean of
     g_autofree char *out = g_build_filename(work, "out.iso", NULL);
     if (!dcn_iso_write(def->iso_boot_iso, out, f.maps, f.n_maps, j->epoch, &ctx->progress, error))
         return FALSE;
-    /* its time is the inputs' (epoch): rebuilt from the same inputs, the
-     * same file to dcn-hoster's validators and to package's layer */
-    struct timespec times[2] = {{(time_t)j->epoch, 0}, {(time_t)j->epoch, 0}};
+    /* the file keeps the time it was written at: dcn-hoster's ETag (size
+     * and time) must change when the bytes may have (another deploy.url
+     * gives an ISO of the same size), or a download resumed with If-Range
+     * would mix two ISOs */
     int fd = open(out, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fchmod(fd, 0644) < 0 || futimens(fd, times) < 0 || fsync(fd) < 0 || fstat(fd, out_st) < 0) {
+    if (fd < 0 || fchmod(fd, 0644) < 0 || fsync(fd) < 0 || fstat(fd, out_st) < 0) {
         int err = errno;
         if (fd >= 0)
             close(fd);

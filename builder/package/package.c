@@ -740,8 +740,8 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
                        g_hash_table_size(objects), reused_objects, new_objects, fresh_bytes, dead->len);
 
     /* 3. iso: the version's installer ISO when `iso` wrote one (a layer of
-     * its own: large, and the same blob whenever the same ISO ships again;
-     * its time is the file's, which iso makes reproducible) */
+     * its own: large, and the same blob whenever the same file ships
+     * again: its time is the file's) */
     struct stat iso_st;
     if (stat(def->iso_output, &iso_st) == 0 && S_ISREG(iso_st.st_mode)) {
         g_autoptr(GPtrArray) iso = dcn_layer_entries_new();
