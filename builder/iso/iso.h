@@ -77,7 +77,7 @@ typedef struct {
  * template with the placeholders filled as dcn-hoster would fill them for
  * an installer whose server is the ISO (@URL@ = file:///run/install/repo,
  * where the ISO also carries <name>.gpg; @REPO_URL@ = its ostree/repo;
- * @REF@; @COMMIT@), the comment lines at the top left as they are; then a
+ * @REF@; @COMMIT@) in commands, comment lines left as they are; then a
  * %post that points the installed device's remote at hoster_repo_url with
  * the GPG key and CA it needs, so upgrades come from dcn-hoster; and a pair
  * of %post --nochroot that make the ISO visible at the same path to the

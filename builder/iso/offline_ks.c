@@ -13,7 +13,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-/* Placeholders as dcn-hoster's kickstart.c fills them. */
+/* Placeholders as dcn-hoster's kickstart.c fills them (in commands; a
+ * line starting with '#' stays as written). */
 static void fill_line(GString *out, const char *line, size_t len, const char *const *names, const char *const *values,
                       size_t n)
 {
@@ -75,7 +76,7 @@ char *dcn_iso_offline_kickstart(const DcnIsoKickstart *in, GError **error)
     static const char *const names[] = {"@URL@", "@REPO_URL@", "@REF@", "@COMMIT@"};
     const char *values[] = {DCN_ISO_MEDIA_URL, DCN_ISO_REPO_URL, in->ref, in->commit};
     const char *p = in->template_text;
-    /* the template's comment lines at the top stay as they are */
+    /* the template's comment lines at the top first, then ours */
     while (*p == '#') {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
@@ -104,7 +105,10 @@ char *dcn_iso_offline_kickstart(const DcnIsoKickstart *in, GError **error)
     for (; *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        fill_line(ks, p, len, names, values, G_N_ELEMENTS(names));
+        if (*p == '#') /* comment lines as dcn-hoster serves them: as written */
+            g_string_append_len(ks, p, (gssize)len);
+        else
+            fill_line(ks, p, len, names, values, G_N_ELEMENTS(names));
         g_string_append_c(ks, '\n');
         p += len + (nl ? 1 : 0);
     }

@@ -94,7 +94,10 @@ static const char *const TEMPLATE = "# Kickstart for dcn-edge (rhel/9/x86_64/edg
                                     "%pre --erroronfail\n"
                                     "curl -fsS -o /usr/share/ostree/trusted.gpg.d/dcn-edge.gpg @URL@/dcn-edge.gpg\n"
                                     "%end\n"
-                                    "# commit @COMMIT@ @OTHER@\n";
+                                    "%post\n"
+                                    "# a comment keeps @COMMIT@\n"
+                                    "echo @COMMIT@ @OTHER@\n"
+                                    "%end\n";
 
 static DcnIsoKickstart ks_in(void)
 {
@@ -131,7 +134,8 @@ static void offline_unsigned(void **state)
                                "--ref=rhel/9/x86_64/edge\n"));
     assert_non_null(strstr(ks, "\ncurl -fsS -o /usr/share/ostree/trusted.gpg.d/dcn-edge.gpg "
                                "file:///run/install/repo/dcn-edge.gpg\n"));
-    assert_non_null(strstr(ks, "\n# commit 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef @OTHER@\n"));
+    assert_non_null(strstr(ks, "\necho 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef @OTHER@\n"));
+    assert_non_null(strstr(ks, "\n# a comment keeps @COMMIT@\n"));
     assert_non_null(strstr(ks, "\nostree remote add --set=gpg-verify=false rhel 'https://dcn.apps.example.com/repo' "
                                "rhel/9/x86_64/edge\n"));
     assert_non_null(strstr(ks, "\nset -e\nrm -f /etc/ostree/remotes.d/rhel.conf\nostree remote delete --if-exists rhel\n"));
@@ -142,8 +146,8 @@ static void offline_unsigned(void **state)
     const char *tmpl = strstr(ks, "\nostreesetup");
     const char *unbind = strstr(ks, "umount ");
     assert_true(bind && tmpl && unbind && bind < tmpl && tmpl < unbind);
-    assert_int_equal(count(ks, "\n%post"), 3);
-    assert_int_equal(count(ks, "\n%end"), 4);
+    assert_int_equal(count(ks, "\n%post"), 4);
+    assert_int_equal(count(ks, "\n%end"), 5);
 }
 
 static void offline_signed_with_ca(void **state)
