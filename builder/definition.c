@@ -180,6 +180,12 @@ static const char *check_http_url(const char *v)
     return NULL;
 }
 
+static const char *check_iso_mode(const char *v)
+{
+    static const char *const modes[] = {"network", "offline", NULL};
+    return check_one_of(v, modes, "network or offline");
+}
+
 static const char *check_compression(const char *v)
 {
     return g_str_equal(v, "gzip") || g_str_equal(v, "zstd") ? NULL : "gzip or zstd";
@@ -262,6 +268,10 @@ static const KeyDef keys[] = {
     {"deploy.kubectl", KT_STRING, F(deploy_kubectl), NULL, 0, 0},
     {"deploy.ca_file", KT_PATH, F(deploy_ca_file), NULL, 0, 0},
     {"deploy.timeout", KT_UINT, F(deploy_timeout), NULL, 1, 86400},
+    {"iso", KT_MAP, 0, NULL, 0, 0},
+    {"iso.boot_iso", KT_PATH, F(iso_boot_iso), NULL, 0, 0},
+    {"iso.output", KT_PATH, F(iso_output), NULL, 0, 0},
+    {"iso.mode", KT_STRING, F(iso_mode), check_iso_mode, 0, 0},
     {"image", KT_MAP, 0, NULL, 0, 0},
     {"image.layout", KT_PATH, F(image_layout), NULL, 0, 0},
     {"image.archive", KT_PATH, F(image_archive), NULL, 0, 0},
@@ -887,6 +897,25 @@ static void finish_build_infra(DcnDefinition *def)
     }
 }
 
+/* Defaults of the installer ISO's keys: network mode, the ISO next to the
+ * kickstart (so dcn-hoster serves it from the same root), @VERSION@ in the
+ * output path filled in. */
+static void finish_iso(DcnDefinition *def)
+{
+    if (!def->iso_mode)
+        def->iso_mode = g_strdup("network");
+    if (!def->iso_output) {
+        g_autofree char *dir = g_path_get_dirname(def->kickstart_path);
+        g_autofree char *base = g_strdup_printf("%s-@VERSION@.iso", def->name);
+        def->iso_output = g_build_filename(dir, base, NULL);
+    }
+    if (strstr(def->iso_output, "@VERSION@")) {
+        g_auto(GStrv) parts = g_strsplit(def->iso_output, "@VERSION@", -1);
+        g_free(def->iso_output);
+        def->iso_output = g_strjoinv(def->version, parts);
+    }
+}
+
 static void fill_defaults(DcnDefinition *def);
 
 /* The built-in kickstart's keys against each other, kickstart.template
@@ -1003,4 +1032,5 @@ static void fill_defaults(DcnDefinition *def)
     DEFAULT(kickstart_updates, "none");
 #undef DEFAULT
     finish_build_infra(def);
+    finish_iso(def);
 }

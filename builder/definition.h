@@ -125,6 +125,11 @@ typedef struct {
     guint registry_retries;  /* registry.retries: retries after 5xx/connection errors (default 4) */
     char **registry_mount_from; /* registry.mount_from: repositories on the same registry to mount blobs from */
 
+    /* iso.*: the installer ISO (builder/iso/, docs/builder.md#iso) */
+    char *iso_boot_iso; /* iso.boot_iso: the installer boot ISO the operator provides (RHEL's boot.iso); NULL: no ISO */
+    char *iso_output;   /* iso.output: where the ISO goes, @VERSION@ filled in; default <kickstart dir>/<name>-<version>.iso */
+    char *iso_mode;     /* iso.mode: "network" (inst.ks= the served kickstart) or "offline" (the version on the ISO) */
+
     char *path; /* the definition file (absolute), for messages; NULL when parsed from a buffer */
 } DcnDefinition;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ks_syntax.h"
+#include "iso.h"
 #include "provision.h"
 #include "release.h"
 #include "kickstart.h"
@@ -368,6 +369,39 @@ static void check_push(Preflight *pf)
     }
 }
 
+/* ---- iso ---- */
+
+static void check_iso(Preflight *pf)
+{
+    DcnDefinition *def = pf->def;
+    gboolean offline = g_strcmp0(def->iso_mode, "offline") == 0;
+    if (!def->iso_boot_iso)
+        problem(pf, "iso.boot_iso", NULL,
+                "iso needs iso.boot_iso (--boot-iso): the installer boot ISO to start from (RHEL's boot.iso)");
+    else
+        need_path(pf, "iso.boot_iso", def->iso_boot_iso, FALSE);
+    if (!def->deploy_url) {
+        problem(pf, "deploy.url", "iso.boot_iso", "iso needs deploy.url (--deploy-url): the URL devices reach dcn-hoster at (%s)",
+                offline ? "the installed device's remote, for its upgrades" : "inst.ks= points at the kickstart there");
+    } else {
+        g_autofree char *ks = dcn_iso_kickstart_url(def);
+        g_autofree char *repo = dcn_iso_repo_url(def);
+        const char *bad = dcn_iso_arg_check(offline ? repo : ks);
+        if (bad)
+            problem(pf, "deploy.url", NULL, "deploy.url: %s cannot go into the installer ISO's %s: %s", offline ? repo : ks,
+                    offline ? "kickstart" : "boot entries", bad);
+    }
+    need_path(pf, "deploy.ca_file", def->deploy_ca_file, FALSE);
+    need_program(pf, "iso.boot_iso", NULL, "xorriso", "iso reads and writes the ISO with it (package xorriso)");
+    need_program(pf, "iso.boot_iso", NULL, "mtype", "iso reads the grub.cfg inside images/efiboot.img with it (package mtools)");
+    need_program(pf, "iso.boot_iso", NULL, "mcopy", "iso writes the grub.cfg inside images/efiboot.img with it (package mtools)");
+    if (def->gpg_key_id)
+        need_program(pf, "sign.gpg_key_id", NULL, "gpg", "iso exports the public key the kickstart installs with it");
+    if (offline && !runs(pf, "publish") && !hosted_head_exists(def))
+        problem(pf, "iso.mode", NULL, "iso.mode offline needs version %s published: %s has nothing on %s (run publish first)",
+                def->version, def->repo, def->ref);
+}
+
 /* ---- deploy, undo ---- */
 
 static void check_cluster(Preflight *pf, const char *stage)
@@ -413,7 +447,7 @@ static const StageCheck checks[] = {
     {"provision", check_provision}, {"install", check_install}, {"compose", check_compose},
     {"publish", check_publish},     {"publish", check_kickstart}, {"kickstart", check_kickstart},
     {"package", check_package},     {"push", check_push},         {"teardown", check_teardown},
-    {"deploy", check_deploy},       {"undo", check_undo},
+    {"deploy", check_deploy},       {"undo", check_undo},         {"iso", check_iso},
 };
 
 void dcn_preflight_check(DcnDefinition *def, const DcnPreflightPlan *plan, GPtrArray *warnings)

@@ -1,13 +1,15 @@
 /* run: the whole release in one command, driven by the table below:
- *   provision -> install -> compose -> publish -> package -> push ->
+ *   provision -> install -> compose -> publish -> iso -> package -> push ->
  *   teardown -> deploy
  * A step runs only when its stage exists in this build (dcn_stage_find),
  * applies to the definition (provision and install only serve a weldr
- * compose) and is not in run.skip. Progress is recorded in
- * <state_dir>/run.json after every step: a rerun of the same version
- * resumes at the first step not done (provision and install are redone when
- * a pending step needs the builder: teardown removed it). teardown runs
- * after a failure and after SIGINT/SIGTERM too, so no VM is left behind.
+ * compose; iso only runs for a definition with iso.boot_iso, before
+ * package so the hosting image carries the ISO) and is not in run.skip.
+ * Progress is recorded in <state_dir>/run.json after every step: a rerun
+ * of the same version resumes at the first step not done (provision and
+ * install are redone when a pending step needs the builder: teardown
+ * removed it). teardown runs after a failure and after SIGINT/SIGTERM
+ * too, so no VM is left behind.
  * --dry-run prints what each step would do, with its commands and
  * manifests, and changes nothing. */
 #include <stdio.h>
@@ -35,6 +37,8 @@ typedef struct {
     gboolean (*needs_builder)(const DcnDefinition *def);
     /* dry run for stages that do not honour ctx->dry_run: prints the plan */
     gboolean (*plan)(DcnStageCtx *ctx, GError **error);
+    /* why it is skipped when applies says no (NULL: the builder's reason) */
+    const char *not_applied;
 } RunStep;
 
 static gboolean uses_builder(const DcnDefinition *def) { return def->compose_backend == DCN_COMPOSE_WELDR; }
@@ -69,6 +73,18 @@ static gboolean plan_package(DcnStageCtx *ctx, GError **error)
     return TRUE;
 }
 
+static gboolean has_iso(const DcnDefinition *def) { return def->iso_boot_iso != NULL; }
+
+static gboolean plan_iso(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    dcn_plan(ctx, "would write the installer ISO %s from %s (%s): %s", def->iso_output, def->iso_boot_iso, def->iso_mode,
+             g_strcmp0(def->iso_mode, "offline") == 0
+                 ? "the version's commit in ostree/repo, ks.cfg, inst.ks=hd:LABEL=<label>:/ks.cfg"
+                 : "inst.ks= the kickstart at deploy.url on every boot entry");
+    return TRUE;
+}
+
 static gboolean plan_push(DcnStageCtx *ctx, GError **error)
 {
     const DcnDefinition *def = ctx->def;
@@ -82,14 +98,15 @@ static gboolean plan_push(DcnStageCtx *ctx, GError **error)
 }
 
 static const RunStep steps[] = {
-    {"provision", STEP_BUILDER_SETUP | STEP_DRY_RUN, uses_builder, NULL, NULL},
-    {"install", STEP_BUILDER_SETUP | STEP_DRY_RUN, uses_builder, NULL, NULL},
-    {"compose", STEP_DRY_RUN, NULL, uses_builder, NULL},
-    {"publish", 0, NULL, NULL, plan_publish},
-    {"package", 0, NULL, NULL, plan_package},
-    {"push", 0, NULL, NULL, plan_push},
-    {"teardown", STEP_FINALLY | STEP_DRY_RUN, uses_builder, NULL, NULL},
-    {"deploy", STEP_DRY_RUN, NULL, NULL, NULL},
+    {"provision", STEP_BUILDER_SETUP | STEP_DRY_RUN, uses_builder, NULL, NULL, NULL},
+    {"install", STEP_BUILDER_SETUP | STEP_DRY_RUN, uses_builder, NULL, NULL, NULL},
+    {"compose", STEP_DRY_RUN, NULL, uses_builder, NULL, NULL},
+    {"publish", 0, NULL, NULL, plan_publish, NULL},
+    {"iso", 0, has_iso, NULL, plan_iso, "no iso.boot_iso"},
+    {"package", 0, NULL, NULL, plan_package, NULL},
+    {"push", 0, NULL, NULL, plan_push, NULL},
+    {"teardown", STEP_FINALLY | STEP_DRY_RUN, uses_builder, NULL, NULL, NULL},
+    {"deploy", STEP_DRY_RUN, NULL, NULL, NULL, NULL},
 };
 #define N_STEPS G_N_ELEMENTS(steps)
 
@@ -189,7 +206,8 @@ static void plan_steps(const DcnDefinition *def, RunState *s, DcnStageFn *fns, g
         fns[i] = dcn_stage_find(st->stage, &summary);
         const char *why = !fns[i]                          ? "not in this build"
                           : in_list(def->run_skip, st->stage) ? "in run.skip"
-                          : st->applies && !st->applies(def) ? "compose.backend needs no builder"
+                          : st->applies && !st->applies(def) ? (st->not_applied ? st->not_applied
+                                                                                : "compose.backend needs no builder")
                                                              : NULL;
         if (why) {
             s->status[i] = ST_SKIPPED;

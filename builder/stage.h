@@ -34,6 +34,7 @@ gboolean dcn_stage_rollback(DcnStageCtx *ctx, GError **error);
 gboolean dcn_stage_status(DcnStageCtx *ctx, GError **error);
 gboolean dcn_stage_prune(DcnStageCtx *ctx, GError **error);   /* publish/prune.c */
 gboolean dcn_stage_kickstart(DcnStageCtx *ctx, GError **error);
+gboolean dcn_stage_iso(DcnStageCtx *ctx, GError **error);     /* iso/iso.c */
 gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error); /* package/package.c */
 gboolean dcn_stage_push(DcnStageCtx *ctx, GError **error);    /* push/push.c */
 /* Build infrastructure (docs/build-infra.md). */

@@ -35,6 +35,12 @@ add_executable(test_builder_package_push_parsers ${DCN_BUILDER_TESTS}/test_packa
 target_link_libraries(test_builder_package_push_parsers PRIVATE builder-core PkgConfig::CMOCKA)
 add_test(NAME unit_builder_package_push_parsers COMMAND test_builder_package_push_parsers)
 
+# Unit: the pure parts of iso (boot entry edits, kernel argument checks,
+# the offline kickstart).
+add_executable(test_builder_iso_units ${DCN_BUILDER_TESTS}/test_iso_units.c)
+target_link_libraries(test_builder_iso_units PRIVATE builder-core PkgConfig::CMOCKA)
+add_test(NAME unit_builder_iso COMMAND test_builder_iso_units)
+
 # Integration: shell scripts driving dcn-builder, the ostree CLI as the
 # client, and a server (dcn-hoster when it runs, else a small Python one).
 # ASAN_OPTIONS=detect_leaks=0: GLib/libostree keep process-lifetime

@@ -8,6 +8,7 @@
  *             previous image's object layers are reused as they are (same
  *             blobs, so a registry already has them), then one new layer
  *             with the objects no kept layer has
+ *   iso       the version's installer ISO, when `iso` wrote one (iso.output)
  *   top       the mutable files: config, refs/, summary(.sig), deltas/,
  *             delta-indexes/, .commitmeta objects, the kickstart and its key,
  *             and whiteouts for objects of kept layers that the repo pruned
@@ -41,7 +42,7 @@
 #define DCN_PACKAGE_REPACK_PERCENT 25
 
 /* Annotations and labels this stage writes and reads back. */
-#define ANN_ROLE "dcn.layer.role"       /* runtime | objects | top */
+#define ANN_ROLE "dcn.layer.role"       /* runtime | objects | iso | top */
 #define ANN_SHIPPED "dcn.layer.version" /* objects layers: the version that first shipped them */
 #define LBL_REF "dcn.ostree.ref"
 #define LBL_COMMIT "dcn.ostree.commit"
@@ -419,6 +420,8 @@ static JsonObject *build_config(Build *b, const char *arch, const char *created)
                                   ? g_strdup("dcn-builder package: dcn-hoster and the shared objects it loads")
                               : g_str_equal(l->role, "objects")
                                   ? g_strdup_printf("dcn-builder package: ostree objects first shipped in %s", l->shipped)
+                              : g_str_equal(l->role, "iso")
+                                  ? g_strdup_printf("dcn-builder package: the installer ISO of %s", def->version)
                                   : g_strdup_printf("dcn-builder package: repo metadata, deltas, kickstart of %s",
                                                     def->version);
         json_object_set_string_member(h, "created_by", by);
@@ -736,7 +739,20 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
     dcn_progress_event(&ctx->progress, "objects", "total=%u reused=%u new=%u new_bytes=%" G_GUINT64_FORMAT " pruned=%u",
                        g_hash_table_size(objects), reused_objects, new_objects, fresh_bytes, dead->len);
 
-    /* 3. top: mutable repo files, kickstart, whiteouts */
+    /* 3. iso: the version's installer ISO when `iso` wrote one (a layer of
+     * its own: large, and the same blob whenever the same file ships
+     * again: its time is the file's) */
+    struct stat iso_st;
+    if (stat(def->iso_output, &iso_st) == 0 && S_ISREG(iso_st.st_mode)) {
+        g_autoptr(GPtrArray) iso = dcn_layer_entries_new();
+        g_autofree char *base = g_path_get_basename(def->iso_output);
+        g_autofree char *ipath = g_strconcat(DCN_IMAGE_CONTENT_ROOT, "/", base, NULL);
+        dcn_layer_add_file(iso, ipath, def->iso_output, 0644);
+        if (!write_layer(&b, "iso", iso, (gint64)iso_st.st_mtime, error))
+            return FALSE;
+    }
+
+    /* 4. top: mutable repo files, kickstart, whiteouts */
     g_autoptr(GPtrArray) top = dcn_layer_entries_new();
     guint64 top_bytes = 0;
     dcn_layer_add_dir(top, repo_prefix, 0755);
@@ -764,7 +780,7 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
     if (!write_layer(&b, "top", top, mtime, error))
         return FALSE;
 
-    /* 4. config, manifest, index */
+    /* 5. config, manifest, index */
     g_autoptr(JsonObject) config = build_config(&b, arch, created);
     gsize config_len = 0;
     g_autofree char *config_text = dcn_oci_json_text(config, &config_len);

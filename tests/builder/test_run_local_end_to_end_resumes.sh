@@ -44,7 +44,7 @@ stages() { python3 -c 'import json,sys; print(" ".join("%s=%s" % (s["name"], s["
 
 out=$(builder run -f def.yaml --json 2>run1.err) || { cat run1.err >&2; fail "run 1.0.0"; }
 [[ $(json_get "$out" finished) == true ]] || fail "run 1.0.0 not finished: $out"
-[[ $(stages) == "provision=done install=done compose=done publish=done package=skipped push=skipped teardown=done deploy=skipped" ]] ||
+[[ $(stages) == "provision=done install=done compose=done publish=done iso=skipped package=skipped push=skipped teardown=done deploy=skipped" ]] ||
     fail "stages: $(stages)"
 for s in install compose publish teardown; do [[ -f $STATE/$s.json ]] || fail "no $s.json"; done
 [[ ! -e $STATE/provision.json ]] || fail "teardown left provision.json (there is no builder any more)"
@@ -59,14 +59,14 @@ if DCN_BUILDER_RUN_FAIL=publish builder run -f def.yaml --version 2.0.0 2>run2.e
 grep -q "dcn-builder: run: stage publish failed (builder torn down; a rerun resumes at publish): publish: injected failure" run2.err ||
     fail "unclear failure: $(tail -n1 run2.err)"
 [[ $(json_file_get "$STATE/run.json" failed_stage) == publish ]] || fail "run.json: $(cat "$STATE/run.json")"
-[[ $(stages) == "provision=done install=done compose=done publish=failed package=skipped push=skipped teardown=done deploy=skipped" ]] ||
+[[ $(stages) == "provision=done install=done compose=done publish=failed iso=skipped package=skipped push=skipped teardown=done deploy=skipped" ]] ||
     fail "stages after failure: $(stages)"
 ostree --repo=root/repo show "$REF" | grep -q "Version: 1.0.0" || fail "the head moved despite the failure"
 composes=$(standin_requests POST /api/v1/compose)
 out=$(builder run -f def.yaml --version 2.0.0 --json 2>run3.err) || { cat run3.err >&2; fail "resume"; }
 grep -q "event=plan version=2.0.0 resume_at=publish builder=none" run3.err || fail "did not resume at publish: $(grep event=plan run3.err)"
 [[ $(standin_requests POST /api/v1/compose) == "$composes" ]] || fail "the rerun composed again"
-[[ $(stages) == "provision=skipped install=skipped compose=done publish=done package=skipped push=skipped teardown=done deploy=skipped" ]] ||
+[[ $(stages) == "provision=skipped install=skipped compose=done publish=done iso=skipped package=skipped push=skipped teardown=done deploy=skipped" ]] ||
     fail "stages after resume: $(stages)"
 log_mark
 ostree --repo=client pull --commit-metadata-only dcn "$REF" >/dev/null
