@@ -239,11 +239,15 @@ static gboolean prepare_output_dir(const DcnDefinition *def, DcnLockFd **out_loc
 /* The CA the installed device needs for the hoster's https URL. */
 static gboolean read_ca(const DcnDefinition *def, char **out, GError **error)
 {
+    /* the CA devices trust for the repository's https URL: the kickstart's
+     * own (kickstart.ca_file), else the one deploy verifies the URL with */
     *out = NULL;
-    if (!def->deploy_ca_file)
+    const char *key = def->kickstart_ca_file ? "kickstart.ca_file" : "deploy.ca_file";
+    const char *path = def->kickstart_ca_file ? def->kickstart_ca_file : def->deploy_ca_file;
+    if (!path)
         return TRUE;
-    if (!g_file_get_contents(def->deploy_ca_file, out, NULL, error))
-        return g_prefix_error(error, "deploy.ca_file: "), FALSE;
+    if (!g_file_get_contents(path, out, NULL, error))
+        return g_prefix_error(error, "%s: ", key), FALSE;
     return TRUE;
 }
 
