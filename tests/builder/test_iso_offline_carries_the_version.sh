@@ -55,7 +55,7 @@ cmp -s iso-key.gpg root/dcn-edge.gpg || fail "the key on the ISO is not the publ
 grep -qx "ostreesetup --osname=rhel --remote=rhel --url=file:///run/install/repo/ostree/repo --ref=$REF" ks.cfg ||
     fail "ks.cfg's ostreesetup: $(grep ostreesetup ks.cfg)"
 grep -v '^#' ks.cfg | grep -n '@URL@\|@REPO_URL@\|@REF@\|@COMMIT@' && fail "placeholders left in ks.cfg's commands"
-grep -q '^curl -fsS -o /usr/share/ostree/trusted.gpg.d/dcn-edge.gpg file:///run/install/repo/dcn-edge.gpg$' ks.cfg ||
+grep -q "^curl -fsS -o /usr/share/ostree/trusted.gpg.d/dcn-edge.gpg 'file:///run/install/repo/dcn-edge.gpg'$" ks.cfg ||
     fail "the installer does not take the key from the ISO"
 grep -qx "ostree remote add --set=gpg-verify=true rhel '$HOSTER_URL/repo' $REF" ks.cfg || fail "no remote pointing at dcn-hoster"
 # run that %post against a device repository set up as ostreesetup leaves it
