@@ -272,6 +272,10 @@ gboolean dcn_render_analyse(JsonArray *objects, const char *image, DcnRendered *
             JsonObject *p0 = ports && json_array_get_length(ports) ? json_array_get_object_element(ports, 0) : NULL;
             r->service = g_strdup(name);
             r->service_port = str_at(p0, "name") ? g_strdup(str_at(p0, "name")) : scalar_text(p0, "port");
+            for (guint k = 0; ports && k < json_array_get_length(ports); k++) {
+                const char *pname = str_at(json_array_get_object_element(ports, k), "name");
+                r->ops_port |= pname && g_str_equal(pname, "ops");
+            }
         } else if (g_str_equal(kind, "Route") && (!r->route_kind || g_str_equal(r->route_kind, "ingress"))) {
             g_free(r->route_kind), g_free(r->route_name), g_free(r->url);
             r->route_kind = g_strdup("route");

@@ -39,6 +39,8 @@ typedef struct {
     char *selector;        /* the Deployment's matchLabels as "k=v,k2=v2" */
     char *service;         /* Service selecting the pods, or NULL */
     char *service_port;    /* its first port's name (or number) */
+    gboolean ops_port;     /* the Service has a port named "ops": dcn-hoster's /-/ endpoints are there
+                            * (manifests/hoster/ops-port), not on the Route */
     char *route_kind;      /* "route" or "ingress" when one has a host, else NULL */
     char *route_name;      /* its name (the Route without a host: the cluster assigns one) */
     char *url;             /* http(s)://host from the Route/Ingress host, or NULL */

@@ -174,10 +174,14 @@ static JsonArray *parse_apply(const char *out, gboolean *changed)
 /* ---- verification ---- */
 
 /* The URL devices use: deploy.url, else the rendered Route/Ingress host,
- * else the host the cluster gave the Route. NULL: use the Service proxy. */
+ * else the host the cluster gave the Route. NULL: use the Service proxy,
+ * as always when /-/ is on a port of its own (the ops-port component),
+ * where the Route does not answer it. */
 static char *verify_url(DcnRollout *r, const DcnRendered *rd, GError **error)
 {
     const DcnDefinition *def = r->ctx->def;
+    if (rd->ops_port)
+        return NULL;
     if (def->deploy_url)
         return g_strdup(def->deploy_url);
     if (rd->url)
@@ -200,6 +204,12 @@ static char *verify_url(DcnRollout *r, const DcnRendered *rd, GError **error)
             return g_strdup_printf("%s://%s", member_obj(spec, "tls") ? "https" : "http", host);
     }
     return NULL;
+}
+
+/* The Service port whose /-/status tells what the pods serve. */
+static const char *verify_port(const DcnRendered *rd)
+{
+    return rd->ops_port ? "ops" : rd->service_port;
 }
 
 /* The namespace for the Service proxy path. */
@@ -229,7 +239,7 @@ static gboolean verify(DcnRollout *r, const DcnRendered *rd, const DcnRolloutTar
         g_autoptr(GError) local = NULL;
         DcnServed s = {0};
         gboolean fetched = url ? dcn_verify_fetch_url(url, ctx->def->deploy_ca_file, 10, &body, &local)
-                               : dcn_verify_fetch_proxy(&r->kube, ns, rd->service, rd->service_port, 30, &body, &local);
+                               : dcn_verify_fetch_proxy(&r->kube, ns, rd->service, verify_port(rd), 30, &body, &local);
         attempts++;
         if (fetched && dcn_verify_parse_status(body, strlen(body), ref, &s, &local)) {
             gboolean good = s.ready && s.commit && (!t->commit || g_str_equal(s.commit, t->commit));
@@ -422,7 +432,7 @@ gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **erro
         g_autofree char *what = url ? g_strdup_printf("GET %s/-/status", url)
                                     : g_strdup_printf("%s get --raw /api/v1/namespaces/%s/services/%s:%s/proxy/-/status",
                                                       r->kube.cmd, r->kube.ns ? r->kube.ns : "<context namespace>",
-                                                      rd->service, rd->service_port);
+                                                      rd->service, verify_port(rd));
         g_autofree char *line = g_strdup_printf("%s  # expect ready, %s -> %s", what, ctx->def->ref,
                                                 t->commit ? t->commit : "(any commit)");
         json_array_add_string_element(r->kube.commands, line);

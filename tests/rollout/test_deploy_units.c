@@ -76,6 +76,27 @@ static const char good_yaml[] =
     "apiVersion: route.openshift.io/v1\nkind: Route\nmetadata: {name: r}\n"
     "spec: {host: dcn.apps.example.com, tls: {termination: edge}, to: {kind: Service, name: web}}\n";
 
+/* With the ops-port component, /-/status is on the Service's "ops" port. */
+static void analyse_ops_port(void **state)
+{
+    (void)state;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *yaml = g_strdup(good_yaml);
+    char *p = strstr(yaml, "ports: [{name: http, port: 8080, targetPort: http}]");
+    assert_non_null(p);
+    g_autofree char *with_ops = g_strdup_printf(
+        "%.*sports: [{name: http, port: 8080, targetPort: http}, {name: ops, port: 9090, targetPort: ops}]%s",
+        (int)(p - yaml), yaml, p + strlen("ports: [{name: http, port: 8080, targetPort: http}]"));
+    g_autoptr(JsonArray) objs = dcn_yaml_to_json(with_ops, strlen(with_ops), "t", &error);
+    assert_non_null(objs);
+    DcnRendered r = {0};
+    assert_true(dcn_render_analyse(objs, "reg/dcn@sha256:" D64, &r, &error));
+    assert_string_equal(r.service_port, "http");
+    assert_true(r.ops_port);
+    g_free(r.deployment), g_free(r.ns), g_free(r.selector), g_free(r.service), g_free(r.service_port);
+    g_free(r.route_kind), g_free(r.route_name), g_free(r.url);
+}
+
 static void analyse_good(void **state)
 {
     g_autoptr(GError) error = NULL;
@@ -91,6 +112,7 @@ static void analyse_good(void **state)
     assert_string_equal(r.selector, "app=dcn");
     assert_string_equal(r.service, "web");
     assert_string_equal(r.service_port, "http");
+    assert_false(r.ops_port);
     assert_string_equal(r.url, "https://dcn.apps.example.com");
     g_free(r.deployment), g_free(r.ns), g_free(r.selector), g_free(r.service), g_free(r.service_port);
     g_free(r.route_kind), g_free(r.route_name), g_free(r.url);
@@ -158,7 +180,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(pinned),       cmocka_unit_test(relative),        cmocka_unit_test(cluster_repository),
-        cmocka_unit_test(analyse_good), cmocka_unit_test(analyse_refuses), cmocka_unit_test(yaml_errors),
+        cmocka_unit_test(analyse_good), cmocka_unit_test(analyse_ops_port), cmocka_unit_test(analyse_refuses), cmocka_unit_test(yaml_errors),
         cmocka_unit_test(status_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
