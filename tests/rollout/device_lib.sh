@@ -14,9 +14,10 @@
 #   standin/      what a running system knows by itself: the booted
 #                 deployment ("booted"), greenboot's health ("greenboot":
 #                 pass or fail), the boots so far ("boots")
-#   proc/sys/kernel/random/boot_id
-#                 a plain file (no procfs in the chroot) that the reboot
-#                 stand-in changes, as the reboot module expects
+#   proc          this machine's /proc (libostree links its new objects
+#                 through /proc/self/fd), with sys/kernel/random/boot_id
+#                 bind-mounted from standin/boot_id: the reboot stand-in
+#                 changes it, which is how the reboot module sees a reboot
 # Mounts need a private mount namespace: devices_enter_mount_ns re-runs the
 # test under `unshare -m`, so that they vanish with it.
 
@@ -41,7 +42,7 @@ device_install() {
     osname=$(ks_option "$ks" osname); remote=$(ks_option "$ks" remote); url=$(ks_option "$ks" url); ref=$(ks_option "$ks" ref)
     [[ -n $osname && -n $remote && -n $url && -n $ref ]] || { cat "$ks"; fail "kickstart has no complete ostreesetup line"; }
     grep -Eq '^ostreesetup .*--nogpg( |$)' "$ks" || fail "device_install handles unsigned kickstarts only"
-    mkdir -p "$d"/{sysroot,usr,etc,dev,tmp,root,run,var/tmp,standin,proc/sys/kernel/random}
+    mkdir -p "$d"/{sysroot,usr,etc,dev,tmp,root,run,var/tmp,standin,proc}
     chmod 1777 "$d/tmp" "$d/var/tmp"
     local l; for l in bin sbin lib lib64; do ln -s "usr/$l" "$d/$l"; done
     ln -s sysroot/ostree "$d/ostree"
@@ -58,10 +59,12 @@ device_install() {
     device_deployments "$name" | head -n1 | cut -d' ' -f1 >"$d/standin/booted"
     cp "$d/standin/booted" "$d/standin/boots"
     echo pass >"$d/standin/greenboot"
-    python3 -c 'import uuid; print(uuid.uuid4())' >"$d/proc/sys/kernel/random/boot_id"
+    python3 -c 'import uuid; print(uuid.uuid4())' >"$d/standin/boot_id"
     # this machine's userland, read-only; the stand-ins in /usr/local/bin
-    mount -o bind,ro /usr "$d/usr" && mount -o bind,ro /etc "$d/etc" && mount -o bind,ro "$DEVICE_STANDIN" "$d/usr/local/bin" ||
+    mount -o bind,ro /usr "$d/usr" && mount -o bind,ro /etc "$d/etc" && mount -o bind,ro "$DEVICE_STANDIN" "$d/usr/local/bin" &&
+        mount --bind /proc "$d/proc" && mount --bind "$d/standin/boot_id" "$d/proc/sys/kernel/random/boot_id" ||
         fail "$name: bind mounts"
+    [[ $(cat "$d/proc/sys/kernel/random/boot_id") == "$(cat "$d/standin/boot_id")" ]] || fail "$name: boot_id not the device's"
     if touch "$d/usr/.dcn-write-test" 2>/dev/null; then rm -f "$d/usr/.dcn-write-test"; fail "$name: /usr is not read-only"; fi
 }
 
@@ -91,7 +94,7 @@ device_state() {
 devices_cleanup() {
     local d
     for d in "$T"/devices/*/; do
-        umount "$d/usr/local/bin" "$d/usr" "$d/etc" 2>/dev/null || true
+        umount "$d/proc/sys/kernel/random/boot_id" "$d/proc" "$d/usr/local/bin" "$d/usr" "$d/etc" 2>/dev/null || true
         chattr -i "$d"/sysroot/ostree/deploy/*/deploy/*.[0-9] 2>/dev/null || true
     done
 }
