@@ -2,25 +2,22 @@
 # SIGKILL publish at random moments (issue 11, kill and fill), not only
 # between its named steps: the kill lands inside libostree's transaction,
 # delta generation, summary generation, signing, the swap or prune. A full
-# publish is timed first; each round composes a new version, starts publish
-# and kills it after a seeded random delay spread over that duration (plus a
-# little past it, so some rounds see a publish that finished). Meanwhile a
+# publish is timed step by step first; round i composes a new version,
+# starts publish and kills it inside step i (round robin, the last "step"
+# being the exit): a seeded random delay within that step's measured
+# length, counted from publish reporting the step before. Meanwhile a
 # verifying client (gpg-verify + gpg-verify-summary) pulls in a loop through
 # dcn-hoster. After each kill:
 #   - the summary pair dcn-hoster serves is the old one byte for byte, or a
 #     new one that verifies and names the ref's new commit;
 #   - refs/heads/<ref> is the old commit or the new one (never half a file);
 #   - everything the old summary named (its commit, its deltas) is there;
-#   - `ostree fsck` is clean, except "partial commit" notes (see below);
+#   - `ostree fsck` is clean (libostree stages a transaction's objects in
+#     tmp/staging-* and renames them into objects/ when it commits: a
+#     killed transaction leaves nothing in objects/ that fsck could fault);
 # then a rerun completes, the client reaches the new version, and no
 # temporary file of publish is left in the repo. Every pull of the looping
 # client must succeed.
-# fsck: a kill inside the import transaction can leave the new commit object
-# in objects/ without all of its tree (libostree renames staged objects in
-# directory order); libostree marks such a commit partial
-# (state/<commit>.commitpartial) until the transaction completes, fsck says
-# so and does not count it as corruption, and nothing served names it (the
-# ref moves after the transaction). Any other fsck complaint fails.
 # ROUNDS (default 15) and SEED (default 11) pick the kills.
 source "$(dirname "$0")/lib.sh"
 [[ $USE_HOSTER == 1 ]] || { echo "SKIP: dcn-hoster not runnable"; exit 77; }
