@@ -33,7 +33,8 @@ for i in $(seq 1 20); do
 done
 code=$(curl -sS --noproxy '*' -m 5 -o got.sig -w '%{http_code}' "$URL/repo/summary.sig" -o got.summary "$URL/repo/summary") || fail "summary pair with the disk full"
 cmp -s got.sig full/root/repo/summary.sig && cmp -s got.summary full/root/repo/summary || fail "summary pair with the disk full"
-curl -sS --noproxy '*' -m 5 -f "http://127.0.0.1:$OPS/-/metrics" | grep -q '^dcn_hoster_requests_total' || fail "metrics with the disk full"
+metrics=$(curl -sS --noproxy '*' -m 5 -f "http://127.0.0.1:$OPS/-/metrics") || fail "metrics with the disk full: no answer"
+grep -q '^dcn_hoster_requests_total' <<<"$metrics" || fail "metrics with the disk full"
 kill -0 "$HOSTER_PID" || fail "dcn-hoster died"
 pass "disk full: files, the summary pair and metrics served; the log lines dropped"
 
