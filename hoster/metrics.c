@@ -78,6 +78,10 @@ void metrics_render(struct strbuf *out, struct metrics *const *per_worker, unsig
                   "# HELP dcn_hoster_connections_total Client connections accepted.\n"
                   "# TYPE dcn_hoster_connections_total counter\n"
                   "dcn_hoster_connections_total %llu\n"
+                  "# HELP dcn_hoster_connections_refused_total Client connections answered 503 and closed at accept: "
+                  "no descriptor left to serve them with (EMFILE/ENFILE).\n"
+                  "# TYPE dcn_hoster_connections_refused_total counter\n"
+                  "dcn_hoster_connections_refused_total %llu\n"
                   "# HELP dcn_hoster_cache_hits_total Small-file cache hits.\n"
                   "# TYPE dcn_hoster_cache_hits_total counter\n"
                   "dcn_hoster_cache_hits_total %llu\n"
@@ -88,7 +92,8 @@ void metrics_render(struct strbuf *out, struct metrics *const *per_worker, unsig
                   "# TYPE dcn_hoster_ready gauge\n"
                   "dcn_hoster_ready %d\n",
                   (unsigned long long)SUM(response_bytes), (unsigned long long)SUM(connections_active),
-                  (unsigned long long)SUM(connections_total), (unsigned long long)SUM(cache_hits),
+                  (unsigned long long)SUM(connections_total), (unsigned long long)SUM(connections_refused),
+                  (unsigned long long)SUM(cache_hits),
                   (unsigned long long)SUM(cache_misses), ready);
     strbuf_puts(out, "# HELP dcn_hoster_request_duration_seconds Time from complete request head to response handed to the kernel.\n"
                      "# TYPE dcn_hoster_request_duration_seconds histogram\n");

@@ -31,6 +31,7 @@ struct metrics {
     _Atomic uint64_t duration_buckets[METRICS_NUM_BUCKETS]; /* non-cumulative */
     _Atomic uint64_t connections_total;
     _Atomic uint64_t connections_active;
+    _Atomic uint64_t connections_refused; /* answered 503 at accept: no descriptor to serve them with */
     _Atomic uint64_t cache_hits;
     _Atomic uint64_t cache_misses;
 };

@@ -156,6 +156,9 @@ void respond_error(struct conn *c, const struct request *r, int status)
     if (status == 405) {
         extra = "Allow: GET, HEAD\r\n";
         extra_len = strlen(extra);
+    } else if (status == 503) {
+        extra = "Retry-After: 1\r\n"; /* a passing state (out of descriptors, no ref yet): ask again */
+        extra_len = strlen(extra);
     }
     respond_memory(r, status, "text/plain; charset=utf-8", extra, extra_len, body, n);
 }
@@ -166,6 +169,8 @@ void respond_open_failed(struct request *r, int err)
     switch (err) {
     case ENOENT: case ENOTDIR: case ENAMETOOLONG: status = 404; break;
     case EACCES: case EPERM: case EXDEV: case ELOOP: status = 403; break;
+    /* out of descriptors or memory: the file is fine, try again shortly */
+    case EMFILE: case ENFILE: case ENOMEM: case ENOBUFS: case EAGAIN: status = 503; break;
     default: status = 500; break;
     }
     const struct link_refusal *why = content_root_link_refusal(err);

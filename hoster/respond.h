@@ -36,7 +36,8 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
 void respond_error(struct conn *c, const struct request *r, int status);
 
 /* The answer when opening the request's file failed with err: 404 (missing),
- * 403 (refused) or 500. A refusal because of a symlink sets r->reason, and
+ * 403 (refused), 503 with Retry-After (out of descriptors or memory:
+ * EMFILE, ENFILE, ENOMEM, ENOBUFS, EAGAIN) or 500. A refusal because of a symlink sets r->reason, and
  * the worker's first one of each kind also says on stderr what to do. */
 void respond_open_failed(struct request *r, int err);
 

@@ -312,7 +312,7 @@ int server_run(const struct hoster_config *cfg)
         setrlimit(RLIMIT_NOFILE, &nofile);
     }
     if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < (rlim_t)cfg->max_connections + 64)
-        log_info("warning: open-file limit %llu is below --max-connections %u; accepts pause when it runs out",
+        log_info("warning: open-file limit %llu is below --max-connections %u; when it runs out, new connections get 503",
                  (unsigned long long)nofile.rlim_cur, cfg->max_connections);
     srv->root = content_root_open(cfg->root, 1, cfg->follow_symlinks);
     if (!srv->root) {

@@ -163,7 +163,17 @@ static struct summary_pair *store_get(struct summary_store *s, const struct cont
     if (*err) {
         if (fd_m >= 0)
             close(fd_m);
-        return NULL;
+        if (*err != EMFILE && *err != ENFILE)
+            return NULL;
+        /* Out of descriptors, nothing to tell whether the files changed: the
+         * last complete pair of this root is still one (what it names is
+         * kept), better than a 503 for what is already in memory. */
+        pthread_mutex_lock(&s->lock);
+        struct summary_pair *p = s->current && s->current->root_gen == root->gen ? s->current : NULL;
+        if (p)
+            atomic_fetch_add(&p->refs, 1);
+        pthread_mutex_unlock(&s->lock);
+        return p;
     }
     struct ident im, is;
     ident_of(&fm, &im);

@@ -17,10 +17,13 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define LOG_FLUSH_INTERVAL_US 100000
+#define ACCEPT_PAUSE_MS 100 /* out of descriptors, even the reserve one: try again after this */
 
 void worker_tick(struct worker *w)
 {
@@ -115,6 +118,10 @@ void worker_conn_closed(struct worker *w, struct conn *c)
 static void accept_conn(struct worker *w, evutil_socket_t fd, struct sockaddr *sa, int len, bool ops)
 {
     worker_tick(w);
+    if (w->short_of_fds) {
+        w->short_of_fds = false;
+        log_info("worker %u: accepting connections again", w->id);
+    }
     if (w->draining) {
         close(fd);
         return;
@@ -135,16 +142,72 @@ static void on_accept_ops(struct evconnlistener *l, evutil_socket_t fd, struct s
     accept_conn(arg, fd, sa, len, true);
 }
 
+/* Answers a connection we have no descriptor to serve with: 503 with
+ * Retry-After, then close. The request is usually in already
+ * (TCP_DEFER_ACCEPT): it is read first, so the close does not reset the
+ * connection and lose the answer. */
+static void refuse_no_fd(struct worker *w, int fd)
+{
+    char discard[4096];
+    while (recv(fd, discard, sizeof discard, MSG_DONTWAIT) > 0)
+        ;
+    static const char body[] = "Service Unavailable\n";
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "HTTP/1.1 503 Service Unavailable\r\n%.*sRetry-After: 1\r\nConnection: close\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
+                     (int)w->date_line_len, w->date_line, sizeof body - 1, body);
+    if (n > 0 && (size_t)n < sizeof head && send(fd, head, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+        shutdown(fd, SHUT_WR);
+    close(fd);
+    metrics_add(&w->metrics.connections_refused, 1);
+    metrics_record_request(&w->metrics, 503, sizeof body - 1, 0);
+}
+
+static void on_resume_accepts(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    struct worker *w = arg;
+    if (w->reserve_fd < 0)
+        w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (!w->draining && w->num_conns < w->max_conns)
+        worker_set_accepting(w, true);
+}
+
+/* Out of descriptors (EMFILE: this process's limit, ENFILE: the system's).
+ * The listener is level-triggered: returning with the connection still in
+ * the backlog would call us again at once, a busy loop. So the connection
+ * is taken with the descriptor kept in reserve and answered 503; when even
+ * that fails, accepts pause for ACCEPT_PAUSE_MS. Either way nothing waits
+ * for a connection of this worker to close (it may have none): accepts go
+ * on by themselves once descriptors are free again. */
 static void on_accept_error(struct evconnlistener *l, void *arg)
 {
-    (void)l;
     int err = EVUTIL_SOCKET_ERROR();
     if (err != EMFILE && err != ENFILE)
         return;
-    /* Out of descriptors: pause accepting until a connection closes. */
     struct worker *w = arg;
-    log_info("worker %u: accept: %s; pausing accepts", w->id, strerror(err));
+    worker_tick(w);
+    if (!w->short_of_fds) {
+        w->short_of_fds = true;
+        log_info("worker %u: accept: %s; new connections get 503 until descriptors are free (raise the open-file "
+                 "limit, ulimit -n / LimitNOFILE=, above --max-connections)",
+                 w->id, strerror(err));
+    }
+    if (w->reserve_fd >= 0) {
+        close(w->reserve_fd);
+        w->reserve_fd = -1;
+        int fd = accept4(evconnlistener_get_fd(l), NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0)
+            refuse_no_fd(w, fd);
+        w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (fd >= 0 && w->reserve_fd >= 0)
+            return;
+    }
     worker_set_accepting(w, false);
+    struct timeval pause = {0, ACCEPT_PAUSE_MS * 1000};
+    evtimer_add(w->resume_ev, &pause);
 }
 
 static void worker_start_drain(struct worker *w)
@@ -206,6 +269,7 @@ struct worker *worker_new(struct server *srv, unsigned id)
     w->srv = srv;
     w->id = id;
     w->notify_fd = -1;
+    w->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     w->base = event_base_new();
     if (!w->base)
         goto fail;
@@ -236,8 +300,9 @@ struct worker *worker_new(struct server *srv, unsigned id)
         goto fail;
     w->notify_ev = event_new(w->base, w->notify_fd, EV_READ | EV_PERSIST, on_notify, w);
     w->log_timer = event_new(w->base, -1, EV_PERSIST, on_log_timer, w);
+    w->resume_ev = evtimer_new(w->base, on_resume_accepts, w);
     struct timeval flush = {0, LOG_FLUSH_INTERVAL_US};
-    if (!w->notify_ev || !w->log_timer || event_add(w->notify_ev, NULL) || event_add(w->log_timer, &flush))
+    if (!w->notify_ev || !w->log_timer || !w->resume_ev || event_add(w->notify_ev, NULL) || event_add(w->log_timer, &flush))
         goto fail;
     if (cfg->cache_size) {
         w->cache = file_cache_new(cfg->cache_size / srv->num_workers);
@@ -293,6 +358,10 @@ void worker_free(struct worker *w)
         event_free(w->notify_ev);
     if (w->log_timer)
         event_free(w->log_timer);
+    if (w->resume_ev)
+        event_free(w->resume_ev);
+    if (w->reserve_fd >= 0)
+        close(w->reserve_fd);
     if (w->notify_fd >= 0)
         close(w->notify_fd);
     for (unsigned i = 0; i < w->inbuf_pool_len; i++)

@@ -36,6 +36,9 @@ struct worker {
     struct conn *conns;            /* all open connections (for drain) */
     int notify_fd;                 /* eventfd: the main thread's "look at srv flags" */
     struct event *notify_ev, *log_timer;
+    int reserve_fd;                /* /dev/null, given up to answer 503 when accept() runs out of descriptors */
+    struct event *resume_ev;       /* re-enables accepts after a pause for lack of descriptors */
+    bool short_of_fds;             /* accept() failed with EMFILE/ENFILE since the last success (logged once) */
     bool draining;                 /* this worker has acted on srv->draining */
     bool force_close;              /* drain timeout: drop everything now */
     struct content_root *root;     /* the root this worker serves, referenced */

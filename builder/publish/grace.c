@@ -6,6 +6,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <ostree.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -76,6 +77,12 @@ gboolean dcn_grace_load(const char *repo_path, GPtrArray **out, GError **error)
     return TRUE;
 }
 
+static gboolean write_failed(const char *path, GError **error)
+{
+    int e = errno;
+    return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "Writing %s: %s", path, g_strerror(e)), FALSE;
+}
+
 gboolean dcn_grace_save(const char *repo_path, GPtrArray *entries, GError **error)
 {
     g_autofree char *path = record_path(repo_path);
@@ -106,9 +113,32 @@ gboolean dcn_grace_save(const char *repo_path, GPtrArray *entries, GError **erro
     json_builder_end_object(b);
     g_autoptr(JsonNode) root = json_builder_get_root(b);
     g_autofree char *text = json_to_string(root, TRUE);
-    /* temp file, fsync, rename; the temp name starts with a dot too */
-    if (!g_file_set_contents_full(path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, error))
-        return g_prefix_error(error, "Writing %s: ", path), FALSE;
+    /* temp file, fsync, rename. The temp file has one fixed name (a dot-name
+     * too), not g_file_set_contents()'s random one: a publish killed while
+     * writing it leaves one file that the next save overwrites, not one
+     * more each time. */
+    g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return write_failed(tmp, error);
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t n = write(fd, text + off, len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            write_failed(tmp, error);
+            close(fd);
+            (void)unlink(tmp);
+            return FALSE;
+        }
+        off += (size_t)n;
+    }
+    if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+        write_failed(tmp, error);
+        (void)unlink(tmp);
+        return FALSE;
+    }
     return TRUE;
 }
 

@@ -304,6 +304,20 @@ static gboolean serve_new_summary(DcnStageCtx *ctx, OstreeRepo *repo, GBytes *su
     return TRUE;
 }
 
+/* The shadow and the signature written beside, left by a publish killed
+ * after it swapped the summary in (the served pair is whole by then, or
+ * its signature is redone from the served summary). */
+static gboolean remove_leftovers(OstreeRepo *repo, GError **error)
+{
+    const char *repo_path = g_file_peek_path(ostree_repo_get_path(repo));
+    g_autofree char *shadow_path = g_build_filename(repo_path, SHADOW, NULL);
+    if (!dcn_rm_rf(shadow_path, error))
+        return FALSE;
+    if (unlinkat(ostree_repo_get_dfd(repo), SIG_TMP, 0) < 0 && errno != ENOENT)
+        return errno_error(error, "Removing", SIG_TMP);
+    return TRUE;
+}
+
 gboolean dcn_summary_update(DcnStageCtx *ctx, OstreeRepo *repo, const char *head, gboolean *changed,
                             GError **error)
 {
@@ -316,7 +330,10 @@ gboolean dcn_summary_update(DcnStageCtx *ctx, OstreeRepo *repo, const char *head
     json_object_set_boolean_member(ctx->result, "summary_regenerated", !current);
 
     if (current) {
-        /* the served summary stays: only a missing or older signature to replace */
+        /* the served summary stays: only a missing or older signature to
+         * replace, and what a publish killed after its swap left beside */
+        if (!remove_leftovers(repo, error))
+            return FALSE;
         dcn_stage_step(ctx, "summary");
         dcn_stage_step(ctx, "sign-summary");
         if ((def->gpg_key_id || def->ed25519_key) && !summary_sig_current(repo)) {
