@@ -396,6 +396,8 @@ void dcn_progress_detail(DcnProgress *p, const char *fmt, ...)
     lock(p);
     g_free(p->detail);
     p->detail = d;
+    if (p->task && out_mode(p) == DCN_PROGRESS_TTY)
+        draw_locked(p, now_us(p)); /* a new state (a status, a part) shows at once */
     unlock(p);
 }
 

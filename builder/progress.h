@@ -93,7 +93,8 @@ void dcn_progress_init(DcnProgress *p, const char *stage, DcnProgressOut *out);
 void dcn_progress_begin(DcnProgress *p, const char *task, const char *unit);
 /* Sets the totals (0: unknown). */
 void dcn_progress_set_total(DcnProgress *p, guint64 objects_total, guint64 bytes_total);
-/* Sets the details shown with the counters ("from=1.0.0 parts=3"); NULL clears. */
+/* Sets the details shown with the counters ("from=1.0.0 parts=3"); NULL
+ * clears. tty: drawn at once. */
 void dcn_progress_detail(DcnProgress *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Adds to the counters / sets them. Each prints a line when one is due. p may be NULL. */
 void dcn_progress_add(DcnProgress *p, guint64 objects, guint64 bytes);

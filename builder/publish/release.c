@@ -37,13 +37,18 @@ int dcn_release_lock(const char *repo_path, DcnProgress *progress, GError **erro
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Opening %s: %s", path, g_strerror(errno)),
                -1;
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        /* another publish or rollback runs: as long as it takes */
         dcn_progress_event(progress, "waiting", "lock=%s", path);
+        dcn_progress_begin(progress, "wait-lock", NULL);
+        dcn_progress_detail(progress, "lock=%s", path);
         if (flock(fd, LOCK_EX) < 0) {
             int e = errno;
             close(fd);
+            dcn_progress_cancel(progress);
             return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "Locking %s: %s", path, g_strerror(e)),
                    -1;
         }
+        dcn_progress_end(progress);
     }
     return fd;
 }

@@ -287,11 +287,16 @@ static void test_tty_redraw_and_erase(void **state)
     g_autofree char *same = fixture_take(&x);
     assert_string_equal(same, "");
 
+    /* new details are drawn at once */
+    dcn_progress_detail(&x.p, "from=%s", "scratch");
+    g_autofree char *detail = fixture_take(&x);
+    assert_string_equal(detail, "\rpublish: import from=scratch  10 objects  0:00\033[K");
+
     /* an event: the line is erased, the event printed, the line drawn again */
     dcn_progress_event(&x.p, "warning", "msg=\"x\"");
     g_autofree char *ev = fixture_take(&x);
     assert_true(g_str_has_prefix(ev, "\r\033[Kdcn-builder stage=publish event=warning msg=\"x\" elapsed_s=0.50\n"
-                                     "\rpublish: import  10 objects"));
+                                     "\rpublish: import from=scratch  10 objects"));
     assert_true(g_str_has_suffix(ev, "\033[K"));
 
     /* no key=value progress lines on a terminal; the end erases the line */
