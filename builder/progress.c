@@ -277,6 +277,8 @@ static void due_locked(DcnProgress *p, gint64 now)
 
 void dcn_progress_tick(DcnProgress *p)
 {
+    if (!p)
+        return;
     lock(p);
     due_locked(p, now_us(p));
     unlock(p);
@@ -362,6 +364,8 @@ void dcn_progress_cancel(DcnProgress *p) { finish(p, FALSE); }
 
 void dcn_progress_begin(DcnProgress *p, const char *task, const char *unit)
 {
+    if (!p)
+        return;
     dcn_progress_end(p);
     lock(p);
     gint64 now = now_us(p);
@@ -378,6 +382,8 @@ void dcn_progress_begin(DcnProgress *p, const char *task, const char *unit)
 
 void dcn_progress_set_total(DcnProgress *p, guint64 objects_total, guint64 bytes_total)
 {
+    if (!p)
+        return;
     lock(p);
     p->objects_total = objects_total;
     p->bytes_total = bytes_total;
@@ -386,6 +392,8 @@ void dcn_progress_set_total(DcnProgress *p, guint64 objects_total, guint64 bytes
 
 void dcn_progress_detail(DcnProgress *p, const char *fmt, ...)
 {
+    if (!p)
+        return;
     char *d = NULL;
     if (fmt) {
         va_list ap;

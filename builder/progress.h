@@ -96,7 +96,8 @@ void dcn_progress_set_total(DcnProgress *p, guint64 objects_total, guint64 bytes
 /* Sets the details shown with the counters ("from=1.0.0 parts=3"); NULL
  * clears. tty: drawn at once. */
 void dcn_progress_detail(DcnProgress *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-/* Adds to the counters / sets them. Each prints a line when one is due. p may be NULL. */
+/* Adds to the counters / sets them. Each prints a line when one is due.
+ * Every task call takes p NULL (nothing to report to). */
 void dcn_progress_add(DcnProgress *p, guint64 objects, guint64 bytes);
 void dcn_progress_set(DcnProgress *p, guint64 objects, guint64 bytes);
 /* Ends the task: log: its last line (done=true); tty: the line is erased.
