@@ -74,13 +74,57 @@ char *dcn_delta_stats_detail(const DcnDeltaStats *s, const char *from_desc)
     return g_string_free(d, FALSE);
 }
 
+/* ---- the byte total ---- */
+
+/* What libostree will add up as the parts' "uncompressed" bytes
+ * (process_one_object: a metadata object's size, a file's content size)
+ * for every object `to` has and `from` has not, but the commit (it goes in
+ * the superblock). Exact for a scratch delta; for a delta from a commit,
+ * files sent as rollsum or bsdiff count whole here and as their (smaller)
+ * payload in the parts, so the time left is an upper bound there. One more
+ * pass over object headers (libostree reads each twice): FALSE (total
+ * unknown) when anything in it fails; the delta itself does not depend on it. */
+static gboolean delta_bytes(OstreeRepo *repo, const char *from, const char *to, guint64 *out)
+{
+    *out = 0;
+    g_autoptr(GHashTable) to_objs = NULL, from_objs = NULL;
+    if (!ostree_repo_traverse_commit(repo, to, 0, &to_objs, NULL, NULL) ||
+        (from && !ostree_repo_traverse_commit(repo, from, 0, &from_objs, NULL, NULL)))
+        return FALSE;
+    GHashTableIter it;
+    gpointer key;
+    g_hash_table_iter_init(&it, to_objs);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        if (from_objs && g_hash_table_contains(from_objs, key))
+            continue;
+        const char *csum;
+        OstreeObjectType type;
+        ostree_object_name_deserialize(key, &csum, &type);
+        guint64 size = 0;
+        if (type == OSTREE_OBJECT_TYPE_COMMIT || type == OSTREE_OBJECT_TYPE_COMMIT_META)
+            continue;
+        if (OSTREE_OBJECT_TYPE_IS_META(type)) {
+            if (!ostree_repo_query_object_storage_size(repo, type, csum, &size, NULL, NULL))
+                return FALSE;
+        } else {
+            g_autoptr(GFileInfo) info = NULL;
+            if (!ostree_repo_load_file(repo, csum, NULL, &info, NULL, NULL, NULL))
+                return FALSE;
+            size = (guint64)g_file_info_get_size(info);
+        }
+        *out += size;
+    }
+    return TRUE;
+}
+
 /* ---- watching the call ---- */
 
 typedef struct {
     DcnDeltaStats *stats;
     DcnProgress *progress;
     const char *from_desc;
-    GString *pending; /* a line not finished yet */
+    guint64 bytes_total; /* delta_bytes, or 0 */
+    GString *pending;    /* a line not finished yet */
 } Watch;
 
 /* g_printerr handlers take no user data: the watch of the one delta being
@@ -92,7 +136,7 @@ static void show(Watch *w)
     const DcnDeltaStats *s = w->stats;
     g_autofree char *detail = dcn_delta_stats_detail(s, w->from_desc);
     dcn_progress_detail(w->progress, "%s", detail);
-    dcn_progress_set_total(w->progress, MAX(s->objects_total, s->objects), 0);
+    dcn_progress_set_total(w->progress, MAX(s->objects_total, s->objects), MAX(w->bytes_total, s->uncompressed));
     dcn_progress_set(w->progress, s->objects, s->uncompressed);
 }
 
@@ -128,6 +172,8 @@ gboolean dcn_delta_generate(OstreeRepo *repo, const char *from, const char *to, 
     *out = (DcnDeltaStats){0};
     Watch w = {.stats = out, .progress = progress, .from_desc = from_desc, .pending = g_string_new(NULL)};
     dcn_progress_begin(progress, "delta", "objects");
+    dcn_progress_detail(progress, "from=%s phase=count", from_desc);
+    (void)delta_bytes(repo, from, to, &w.bytes_total);
     show(&w);
     watch_current = &w;
     GPrintFunc previous = g_set_printerr_handler(on_printerr);

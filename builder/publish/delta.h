@@ -20,7 +20,12 @@
  * delta carries, their uncompressed bytes, parts, bsdiff progress. Parts are
  * max-chunk-size (32 MB uncompressed) each, so the counters move a part at
  * a time; the ticker shows elapsed time in between. Any other line is passed
- * on as an event. */
+ * on as an event.
+ *
+ * Parts are cut by bytes and their time goes mostly into compressing them,
+ * so the rate and time left are computed on bytes: before the call, the
+ * uncompressed bytes the parts will add up to are counted the way libostree
+ * counts them (phase=count; see delta_bytes in delta.c). */
 #ifndef DCN_BUILDER_DELTA_H
 #define DCN_BUILDER_DELTA_H
 
@@ -45,7 +50,8 @@ typedef struct {
  * not one of the lines above (s unchanged). Pure. */
 gboolean dcn_delta_stats_parse(DcnDeltaStats *s, const char *line);
 
-/* The "detail" of the delta task for s: "from=F phase=scan|pack|done parts=P [bsdiff=I/N]". */
+/* The "detail" of the delta task for s: "from=F phase=scan|pack|done
+ * parts=P [bsdiff=I/N]" (before the call: phase=count). */
 char *dcn_delta_stats_detail(const DcnDeltaStats *s, const char *from_desc);
 
 /* ostree_repo_static_delta_generate(repo, MAJOR, from, to, NULL, params +
