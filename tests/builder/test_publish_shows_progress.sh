@@ -2,7 +2,8 @@
 # Long steps show their progress (docs/builder.md, "Progress").
 # - stderr not a terminal (log mode): compose and publish print
 #   event=progress lines with counts and totals; the delta's counts come
-#   from what libostree reports (parts, objects), and match the import's.
+#   from what libostree reports (parts, objects, bytes), and match the
+#   import's objects and the byte total counted before the call.
 # - A step blocked in one call still reports: publish 2.0.0 waits for the
 #   release lock this script holds; with --progress-interval 0.05 it prints
 #   heartbeats while it waits, and the script lets go only after it has
@@ -28,11 +29,12 @@ import_line=$(grep 'event=progress task=import ' publish1.err | grep ' done=true
 [[ $import_line =~ objects=([0-9]+)\ objects_total=([0-9]+) && ${BASH_REMATCH[1]} == "${BASH_REMATCH[2]}" ]] ||
     fail "import: objects done != total: $import_line"
 n=${BASH_REMATCH[1]}
-grep -qE "event=progress task=delta from=scratch phase=done parts=1 objects=$n objects_total=$n bytes=[1-9][0-9]* .* done=true " publish1.err ||
-    fail "delta: libostree's report (1 part, $n objects) not in the final delta line: $(grep task=delta publish1.err)"
+# the byte total counted beforehand is what libostree's parts add up to (exact for a scratch delta)
+grep -qE "event=progress task=delta from=scratch phase=done parts=1 objects=$n objects_total=$n bytes=([1-9][0-9]*) bytes_total=\1 .* done=true " publish1.err ||
+    fail "delta: libostree's report (1 part, $n objects, bytes = total) not in the final delta line: $(grep task=delta publish1.err)"
 grep -qE "event=delta from=scratch .* parts=1 objects=$n size=[1-9][0-9]* uncompressed=[1-9]" publish1.err ||
     fail "delta event without parts/size: $(grep event=delta publish1.err)"
-pass "log mode: read-tree, import ($n objects) and delta (1 part, $n objects, from libostree) counted to their totals"
+pass "log mode: read-tree, import ($n objects) and delta (1 part, $n objects, bytes as counted before, from libostree) counted to their totals"
 
 # --- heartbeats while blocked: publish 2.0.0 waits for the lock we hold ---
 make_tree rootfs 2
