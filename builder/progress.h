@@ -12,13 +12,14 @@
  *         runs, also while the work is blocked inside one library call (a
  *         ticker thread prints), and one with done=true when it ends
  *         (for a task without a count: only when it printed any before):
- *         dcn-builder stage=publish event=progress task=delta from=scratch parts=3
- *           objects=6000 objects_total=20013 bytes=96000000 objects_per_s=600 eta_s=23
- *           task_s=10.00 elapsed_s=11.20
+ *         dcn-builder stage=publish event=progress task=delta from=scratch phase=pack parts=4
+ *           objects=13964 objects_total=22765 bytes=127927777 bytes_total=237101581
+ *           bytes_per_s=983378 eta_s=111 task_s=130.09 elapsed_s=131.75
  *   tty   one live line on stderr, redrawn in place (\r, erase to the end
  *         of the line) a few times a second, erased before any other line
  *         is written and when the task ends:
- *         publish: delta from=scratch parts=3  6000/20013 objects  96.0 MB  600 objects/s  ETA 0:23  0:10
+ *         publish: delta from=scratch phase=pack parts=4  13964/22765 objects  127.9 MB/237.1 MB
+ *           983.4 kB/s  ETA 1:51  2:10
  *   none  the events only.
  * Rate and ETA: the task's average so far (done / task time), on bytes when
  * a byte total is known, else on objects when an object total is known. */
