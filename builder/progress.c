@@ -159,56 +159,77 @@ static void format_log(const DcnProgress *p, gint64 now, gboolean done, GString 
     g_string_append_printf(out, " task_s=%.2f elapsed_s=%.2f\n", secs, (double)(now - p->start_us) / 1e6);
 }
 
+/* Cuts s to at most max bytes without splitting a UTF-8 sequence. */
+static void cut_utf8(GString *s, gsize max)
+{
+    if (s->len <= max)
+        return;
+    while (max > 0 && ((guchar)s->str[max] & 0xC0) == 0x80)
+        max--;
+    g_string_truncate(s, max);
+}
+
 static void format_tty(const DcnProgress *p, gint64 now, int cols, GString *out)
 {
-    gsize base = out->len;
     gint64 task_us = now - p->task_start_us;
     double secs = (double)task_us / 1e6;
-    g_string_append_printf(out, "%s: %s", p->stage, p->task);
+    /* head: what runs; tail: the numbers, which matter most when space is short */
+    g_autoptr(GString) head = g_string_new(NULL), tail = g_string_new(NULL);
+    g_string_append_printf(head, "%s: %s", p->stage, p->task);
+    gsize name_len = head->len;
     if (p->detail)
-        g_string_append_printf(out, " %s", p->detail);
+        g_string_append_printf(head, " %s", p->detail);
     if (p->unit) {
-        g_string_append_printf(out, "  %" G_GUINT64_FORMAT, p->objects);
+        g_string_append_printf(tail, "  %" G_GUINT64_FORMAT, p->objects);
         if (p->objects_total)
-            g_string_append_printf(out, "/%" G_GUINT64_FORMAT, p->objects_total);
-        g_string_append_printf(out, " %s", p->unit);
+            g_string_append_printf(tail, "/%" G_GUINT64_FORMAT, p->objects_total);
+        g_string_append_printf(tail, " %s", p->unit);
     }
     if (p->bytes || p->bytes_total) {
-        g_string_append(out, "  ");
-        append_size(out, p->bytes);
+        g_string_append(tail, "  ");
+        append_size(tail, p->bytes);
         if (p->bytes_total) {
-            g_string_append_c(out, '/');
-            append_size(out, p->bytes_total);
+            g_string_append_c(tail, '/');
+            append_size(tail, p->bytes_total);
         }
     }
     RateOn on = rate_on(p);
     /* under a second the average says little */
     if (on != ON_NOTHING && task_us >= G_USEC_PER_SEC) {
-        g_string_append(out, "  ");
+        g_string_append(tail, "  ");
         if (on == ON_BYTES) {
-            append_size(out, (guint64)((double)p->bytes / secs));
-            g_string_append(out, "/s");
+            append_size(tail, (guint64)((double)p->bytes / secs));
+            g_string_append(tail, "/s");
         } else {
             double r = (double)p->objects / secs;
-            g_string_append_printf(out, r >= 10 ? "%.0f %s/s" : "%.1f %s/s", r, p->unit);
+            g_string_append_printf(tail, r >= 10 ? "%.0f %s/s" : "%.1f %s/s", r, p->unit);
         }
         double eta = on == ON_BYTES ? dcn_progress_eta_s(p->bytes, p->bytes_total, task_us)
                                     : dcn_progress_eta_s(p->objects, p->objects_total, task_us);
         if (eta >= 0) {
             char b[32];
             dcn_progress_format_duration(eta, b, sizeof b);
-            g_string_append_printf(out, "  ETA %s", b);
+            g_string_append_printf(tail, "  ETA %s", b);
         }
     }
     char b[32];
     dcn_progress_format_duration(secs, b, sizeof b);
-    g_string_append_printf(out, "  %s", b);
-    /* one character short of the width: a full line would wrap on some terminals */
-    gsize max = base + (cols > 1 ? (gsize)cols - 1 : 1);
-    if (out->len > max) {
-        while (max > base && ((guchar)out->str[max] & 0xC0) == 0x80) /* do not split a UTF-8 sequence */
-            max--;
-        g_string_truncate(out, max);
+    g_string_append_printf(tail, "  %s", b);
+    /* one character short of the width: a full line would wrap on some
+     * terminals. Too long: the details give way first ("..."), then the end. */
+    gsize max = cols > 1 ? (gsize)cols - 1 : 1;
+    if (head->len + tail->len > max && max >= tail->len + name_len + 4) {
+        cut_utf8(head, max - tail->len - 3);
+        g_string_append(head, "...");
+    }
+    gsize base = out->len;
+    g_string_append_len(out, head->str, (gssize)head->len);
+    g_string_append_len(out, tail->str, (gssize)tail->len);
+    if (out->len - base > max) {
+        g_autoptr(GString) line = g_string_new(out->str + base);
+        cut_utf8(line, max);
+        g_string_truncate(out, base);
+        g_string_append_len(out, line->str, (gssize)line->len);
     }
 }
 

@@ -175,11 +175,21 @@ static void test_tty_line(void **state)
     dcn_progress_format(&p, 10 * S, FALSE, TRUE, 200, s);
     assert_string_equal(s->str, "publish: delta from=scratch parts=3  6000/20000 objects  96.0 MB  600 objects/s  "
                                 "ETA 0:23  0:10");
-    /* cut to the width, less one column (a full line wraps on some terminals) */
+    /* too wide: the details give way first, the numbers stay; less one
+     * column (a full line wraps on some terminals) */
+    g_string_truncate(s, 0);
+    dcn_progress_format(&p, 10 * S, FALSE, TRUE, 80, s);
+    assert_int_equal(s->len, 79);
+    assert_string_equal(s->str, "publish: delta f...  6000/20000 objects  96.0 MB  600 objects/s  ETA 0:23  0:10");
+    /* narrower than the numbers: cut at the end */
     g_string_truncate(s, 0);
     dcn_progress_format(&p, 10 * S, FALSE, TRUE, 30, s);
     assert_int_equal(s->len, 29);
     assert_string_equal(s->str, "publish: delta from=scratch p");
+    /* appended to what the string holds (the \r the caller put first) */
+    g_string_assign(s, "\r");
+    dcn_progress_format(&p, 10 * S, FALSE, TRUE, 30, s);
+    assert_string_equal(s->str, "\rpublish: delta from=scratch p");
 
     /* bytes with a total: rate in bytes; under a second: no rate yet */
     DcnProgress d = {.stage = "compose", .task = "download", .task_start_us = 0};
