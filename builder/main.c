@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "build_info.h"
 #include "error.h"
@@ -115,6 +116,8 @@ typedef struct {
     int steps;
     gboolean dry_run;
     char *image;
+    char *progress;          /* auto|tty|log|none */
+    double progress_interval; /* seconds between log-mode progress lines (0: the default) */
 } Cli;
 
 static gboolean on_override(const char *option_name, const char *value, gpointer data, GError **error)
@@ -150,7 +153,8 @@ static char *usage_description(void)
                            "--version is the image's version");
     g_string_append(s, "\nEvery flag has an environment variable (flags win):\n"
                        "  -f/--file DCN_BUILDER_FILE, --json DCN_BUILDER_JSON=1, --to DCN_BUILDER_TO,\n"
-                       "  --steps DCN_BUILDER_STEPS, --dry-run DCN_BUILDER_DRY_RUN=1, --image DCN_BUILDER_IMAGE");
+                       "  --steps DCN_BUILDER_STEPS, --dry-run DCN_BUILDER_DRY_RUN=1, --image DCN_BUILDER_IMAGE,\n"
+                       "  --progress DCN_BUILDER_PROGRESS, --progress-interval DCN_BUILDER_PROGRESS_INTERVAL");
     for (size_t i = 0; i < G_N_ELEMENTS(overrides); i++) {
         g_autofree char *env = env_name(overrides[i].flag);
         g_string_append_printf(s, "%s--%s %s", i % 2 ? ", " : ",\n  ", overrides[i].flag, env);
@@ -266,6 +270,11 @@ int main(int argc, char **argv)
         {"steps", 0, 0, G_OPTION_ARG_INT, &cli.steps, "rollback: go back N versions", "N"},
         {"dry-run", 0, 0, G_OPTION_ARG_NONE, &cli.dry_run, "print what would be done (commands, manifests); change nothing", NULL},
         {"image", 0, 0, G_OPTION_ARG_STRING, &cli.image, "deploy/undo: image to roll out, REF@sha256:... (default: what push pushed)", "REF"},
+        {"progress", 0, 0, G_OPTION_ARG_STRING, &cli.progress,
+         "how long steps show on stderr: auto (tty at a terminal without --json, else log), tty (one live line), "
+         "log (event=progress lines), none", "MODE"},
+        {"progress-interval", 0, 0, G_OPTION_ARG_DOUBLE, &cli.progress_interval,
+         "log mode: a progress line at least this often while a step runs (default 10)", "SECONDS"},
         {"abort-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &cli.abort_after, "test hook", "STEP"},
     };
     GOptionEntry all[G_N_ELEMENTS(fixed) + G_N_ELEMENTS(overrides) + 1];
@@ -361,6 +370,30 @@ int main(int argc, char **argv)
         g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE, "--steps: expected N >= 1");
         return fail(stage->name, cli.json, NULL, error);
     }
+    if (!cli.progress && (e = g_getenv("DCN_BUILDER_PROGRESS")) && *e)
+        cli.progress = g_strdup(e);
+    DcnProgressMode progress_mode = DCN_PROGRESS_LOG;
+    gboolean progress_auto = TRUE;
+    if (cli.progress && !dcn_progress_mode_parse(cli.progress, &progress_mode, &progress_auto)) {
+        g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                    "--progress: expected auto, tty, log or none, got '%s'", cli.progress);
+        return fail(stage->name, cli.json, NULL, error);
+    }
+    if (progress_auto)
+        progress_mode = dcn_progress_mode_auto(cli.json, isatty(STDERR_FILENO), g_getenv("TERM"));
+    if (cli.progress_interval == 0 && (e = g_getenv("DCN_BUILDER_PROGRESS_INTERVAL")) && *e) {
+        char *end = NULL;
+        cli.progress_interval = g_ascii_strtod(e, &end);
+        if (end == e || *end)
+            cli.progress_interval = -1;
+    }
+    if (!(cli.progress_interval >= 0 && cli.progress_interval <= 86400)) {
+        g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                    "--progress-interval: expected seconds from 0 (the default, 10) to 86400");
+        return fail(stage->name, cli.json, NULL, error);
+    }
+    DcnProgressOut progress_out;
+    dcn_progress_out_init(&progress_out, stderr, progress_mode, (gint64)(cli.progress_interval * G_USEC_PER_SEC));
 
     DcnStageCtx ctx = {
         .def = def,
@@ -372,13 +405,15 @@ int main(int argc, char **argv)
         .dry_run = cli.dry_run,
         .image = cli.image,
     };
-    dcn_progress_init(&ctx.progress, stage->name);
+    dcn_progress_init(&ctx.progress, stage->name, &progress_out);
     int rc = 0;
     if (!preflight(stage, def, &cli, &ctx, &error)) {
         rc = fail(stage->name, cli.json, ctx.result, error);
     } else if (!stage->run(&ctx, &error)) {
+        dcn_progress_cancel(&ctx.progress); /* a task the failure cut short: its ticker stops, its line goes */
         rc = fail(stage->name, cli.json, ctx.result, error);
     } else {
+        dcn_progress_cancel(&ctx.progress);
         /* later stages and reruns read this; status and check only read; a dry run changed nothing */
         if (strcmp(stage->name, "status") != 0 && strcmp(stage->name, "check") != 0 && !cli.dry_run) {
             JsonObject *saved = json_object_new();
@@ -401,6 +436,8 @@ int main(int argc, char **argv)
     g_free(cli.to);
     g_free(cli.abort_after);
     g_free(cli.image);
+    g_free(cli.progress);
+    dcn_progress_out_clear(&progress_out);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 void dcn_version_free(DcnVersion *v)
@@ -120,31 +121,59 @@ gboolean dcn_rm_rf(const char *path, GError **error)
     return TRUE;
 }
 
+/* Bytes of an object as stored in repo (0 when it cannot be told). */
+static guint64 object_size(OstreeRepo *repo, const char *csum, OstreeObjectType type)
+{
+    /* the loose object layout (libostree has no public call for the path) */
+    gboolean archive = ostree_repo_get_mode(repo) == OSTREE_REPO_MODE_ARCHIVE;
+    const char *ext = type == OSTREE_OBJECT_TYPE_FILE ? (archive ? "filez" : "file") : ostree_object_type_to_string(type);
+    g_autofree char *rel = g_strdup_printf("objects/%.2s/%s.%s", csum, csum + 2, ext);
+    struct stat st;
+    return fstatat(ostree_repo_get_dfd(repo), rel, &st, AT_SYMLINK_NOFOLLOW) == 0 ? (guint64)st.st_size : 0;
+}
+
+static gboolean is_commit_object(OstreeObjectType type)
+{
+    return type == OSTREE_OBJECT_TYPE_COMMIT || type == OSTREE_OBJECT_TYPE_COMMIT_META;
+}
+
 gboolean dcn_repo_import_tree(OstreeRepo *dest, OstreeRepo *src, const char *commit, DcnProgress *progress,
                               GError **error)
 {
     g_autoptr(GHashTable) reachable = NULL;
     if (!ostree_repo_traverse_commit(src, commit, 0, &reachable, NULL, error))
         return g_prefix_error(error, "Listing objects of %s: ", commit), FALSE;
-    dcn_progress_reset(progress, "objects");
     GHashTableIter it;
     gpointer key;
+    guint64 total = 0;
     g_hash_table_iter_init(&it, reachable);
     while (g_hash_table_iter_next(&it, &key, NULL)) {
         const char *csum;
         OstreeObjectType type;
         ostree_object_name_deserialize(key, &csum, &type);
-        if (type == OSTREE_OBJECT_TYPE_COMMIT || type == OSTREE_OBJECT_TYPE_COMMIT_META)
+        total += !is_commit_object(type);
+    }
+    /* objects: looked at (already there or imported); bytes: imported, as stored in src */
+    dcn_progress_begin(progress, "import", "objects");
+    dcn_progress_set_total(progress, total, 0);
+    g_hash_table_iter_init(&it, reachable);
+    while (g_hash_table_iter_next(&it, &key, NULL)) {
+        const char *csum;
+        OstreeObjectType type;
+        ostree_object_name_deserialize(key, &csum, &type);
+        if (is_commit_object(type))
             continue;
         gboolean have = FALSE;
         if (!ostree_repo_has_object(dest, type, csum, &have, NULL, error))
             return FALSE;
-        if (have)
+        if (have) {
+            dcn_progress_add(progress, 1, 0);
             continue;
+        }
         if (!ostree_repo_import_object_from_with_trust(dest, src, type, csum, TRUE, NULL, error))
             return g_prefix_error(error, "Importing %s.%s: ", csum, ostree_object_type_to_string(type)), FALSE;
-        dcn_progress_add(progress, 1, 0);
+        dcn_progress_add(progress, 1, object_size(src, csum, type));
     }
-    dcn_progress_flush(progress);
+    dcn_progress_end(progress);
     return TRUE;
 }

@@ -56,7 +56,8 @@ gboolean dcn_rm_rf(const char *path, GError **error);
 /* Copies every object the commit's tree needs from src into dest (not the
  * commit object itself: callers write their own). Objects dest already has
  * are skipped; archive-to-archive on one filesystem hardlinks. Needs a
- * transaction on dest. */
+ * transaction on dest. A task "import" on progress: objects looked at of
+ * the tree's total, bytes imported. */
 gboolean dcn_repo_import_tree(OstreeRepo *dest, OstreeRepo *src, const char *commit, DcnProgress *progress,
                               GError **error);
 #endif

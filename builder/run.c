@@ -261,8 +261,9 @@ static gboolean run_stage(DcnStageCtx *ctx, DcnStageFn fn, const char *name, gbo
     DcnStageCtx sub = *ctx;
     sub.result = json_object_new();
     sub.abort_after = ctx->abort_after;
-    dcn_progress_init(&sub.progress, name);
+    dcn_progress_init(&sub.progress, name, ctx->progress.out);
     gboolean ok = fn(&sub, error);
+    dcn_progress_cancel(&sub.progress); /* a task a failure cut short */
     if (ok && !ctx->dry_run) {
         JsonObject *saved = json_object_new();
         json_object_set_string_member(saved, "stage", name);
@@ -346,10 +347,11 @@ gboolean dcn_stage_run(DcnStageCtx *ctx, GError **error)
             ok = FALSE;
         } else if (ctx->dry_run && !(st->flags & STEP_DRY_RUN)) {
             DcnStageCtx sub = *ctx;
-            dcn_progress_init(&sub.progress, st->stage);
+            dcn_progress_init(&sub.progress, st->stage, ctx->progress.out);
             const char *summary = NULL;
             dcn_stage_find(st->stage, &summary);
             ok = st->plan ? st->plan(&sub, &e) : (dcn_plan(&sub, "would run: %s", summary ? summary : st->stage), TRUE);
+            dcn_progress_cancel(&sub.progress);
             if (!ok)
                 g_prefix_error(&e, "%s: ", st->stage);
         } else {

@@ -41,6 +41,12 @@ add_executable(test_builder_iso_units ${DCN_BUILDER_TESTS}/test_iso_units.c)
 target_link_libraries(test_builder_iso_units PRIVATE builder-core PkgConfig::CMOCKA)
 add_test(NAME unit_builder_iso COMMAND test_builder_iso_units)
 
+# Unit: progress lines (formats, rate, ETA, when they print, the tty line)
+# with an injected clock, and the reading of libostree's delta output.
+add_executable(test_builder_progress ${DCN_BUILDER_TESTS}/test_progress.c)
+target_link_libraries(test_builder_progress PRIVATE builder-core PkgConfig::CMOCKA)
+add_test(NAME unit_builder_progress COMMAND test_builder_progress)
+
 # Integration: shell scripts driving dcn-builder, the ostree CLI as the
 # client, and a server (dcn-hoster when it runs, else a small Python one).
 # ASAN_OPTIONS=detect_leaks=0: GLib/libostree keep process-lifetime

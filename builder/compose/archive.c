@@ -57,6 +57,7 @@ typedef struct {
     OstreeMutableTree *root;
     char *default_dirmeta; /* root:root 0755, for parents the archive does not list */
     DcnProgress *progress;
+    guint64 files; /* regular files read */
     guint skipped;
     char *first_skipped;
 } Importer;
@@ -264,7 +265,8 @@ static gboolean import_entry(Importer *im, struct archive_entry *e, GError **err
     g_autofree char *checksum = ostree_checksum_from_bytes(csum);
     if (!ostree_mutable_tree_replace_file(parent, leaf, checksum, error))
         return FALSE;
-    dcn_progress_add(im->progress, 1, size);
+    /* bytes: of the archive file read so far (its size is the total) */
+    dcn_progress_set(im->progress, ++im->files, (guint64)archive_filter_bytes(im->a, -1));
     return TRUE;
 }
 
@@ -287,6 +289,9 @@ gboolean dcn_archive_to_mtree(OstreeRepo *repo, const char *path, OstreeMutableT
                FALSE;
 
     Importer im = {.repo = repo, .a = a, .root = mtree, .progress = progress};
+    struct stat st;
+    dcn_progress_begin(progress, "read-archive", "files");
+    dcn_progress_set_total(progress, 0, stat(path, &st) == 0 ? (guint64)st.st_size : 0);
     g_autofree char *first_skipped = NULL;
     if (!write_dirmeta(repo, 0, 0, 0755, NULL, &im.default_dirmeta, error))
         return FALSE;
@@ -319,6 +324,7 @@ gboolean dcn_archive_to_mtree(OstreeRepo *repo, const char *path, OstreeMutableT
     }
     if (!ok)
         return g_prefix_error(error, "Reading archive %s: ", path), FALSE;
+    dcn_progress_end(progress);
     if (im.skipped)
         dcn_progress_event(progress, "skipped", "archive=%s count=%u first=\"%s\" why=\"device nodes, fifos and "
                                                 "sockets cannot be stored in ostree\"",

@@ -14,6 +14,7 @@
 #include <archive_entry.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define COMPOSE_JSON_MAX (1024 * 1024)
 
@@ -30,7 +31,8 @@ static const char *member_name(const char *name)
     return name;
 }
 
-static gboolean extract(const char *tarball, const char *dest, GBytes **out_compose_json, GError **error)
+static gboolean extract(const char *tarball, const char *dest, DcnProgress *progress, GBytes **out_compose_json,
+                        GError **error)
 {
     struct archive *a = archive_read_new(), *w = archive_write_disk_new();
     gboolean ok = FALSE;
@@ -46,6 +48,11 @@ static gboolean extract(const char *tarball, const char *dest, GBytes **out_comp
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s", archive_error_string(a));
         goto out;
     }
+    /* files: entries written; bytes: of the tarball read (its size is the total) */
+    struct stat st;
+    guint64 files = 0;
+    dcn_progress_begin(progress, "extract", "files");
+    dcn_progress_set_total(progress, 0, stat(tarball, &st) == 0 ? (guint64)st.st_size : 0);
     for (;;) {
         struct archive_entry *e;
         int r = archive_read_next_header(a, &e);
@@ -109,6 +116,7 @@ static gboolean extract(const char *tarball, const char *dest, GBytes **out_comp
                         archive_error_string(w));
             goto out;
         }
+        dcn_progress_set(progress, ++files, (guint64)archive_filter_bytes(a, -1));
     }
     if (!json) {
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "no compose.json in the tarball");
@@ -116,7 +124,10 @@ static gboolean extract(const char *tarball, const char *dest, GBytes **out_comp
     }
     *out_compose_json = g_byte_array_free_to_bytes(g_steal_pointer(&json));
     ok = TRUE;
+    dcn_progress_end(progress);
 out:
+    if (!ok)
+        dcn_progress_cancel(progress);
     archive_write_free(w);
     archive_read_free(a);
     return ok;
@@ -188,7 +199,7 @@ static gboolean edge_run(const DcnDefinition *def, OstreeRepo *staging, DcnProgr
     if (!g_mkdtemp(dir))
         return g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Creating %s: %s", dir, g_strerror(errno)), FALSE;
     g_autoptr(GBytes) cj = NULL;
-    gboolean ok = extract(src, dir, &cj, error) && import_extracted(def, staging, dir, cj, progress, out, error);
+    gboolean ok = extract(src, dir, progress, &cj, error) && import_extracted(def, staging, dir, cj, progress, out, error);
     if (!ok)
         g_prefix_error(error, "Reading edge-commit tarball %s: ", src);
     g_autoptr(GError) rm_error = NULL;

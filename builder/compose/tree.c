@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
 #include <sys/stat.h>
 
 typedef struct {
@@ -32,6 +33,21 @@ static OstreeRepoCommitFilterResult dir_filter(OstreeRepo *repo, const char *pat
     }
 }
 
+/* Regular files under dir and their bytes: the totals of the read (one
+ * walk over inodes the read is about to visit anyway). */
+static void count_files(const char *dir, guint64 *files, guint64 *bytes)
+{
+    *files = *bytes = 0;
+    char *paths[] = {(char *)dir, NULL};
+    FTS *fts = fts_open(paths, FTS_PHYSICAL | FTS_NOCHDIR, NULL);
+    if (!fts)
+        return;
+    for (FTSENT *e; (e = fts_read(fts));)
+        if (e->fts_info == FTS_F)
+            (*files)++, *bytes += (guint64)e->fts_statp->st_size;
+    fts_close(fts);
+}
+
 static gboolean tree_run(const DcnDefinition *def, OstreeRepo *staging, DcnProgress *progress,
                          DcnComposeOutput *out, GError **error)
 {
@@ -42,8 +58,11 @@ static gboolean tree_run(const DcnDefinition *def, OstreeRepo *staging, DcnProgr
                            g_strerror(errno)),
                FALSE;
     g_autoptr(OstreeMutableTree) mtree = ostree_mutable_tree_new();
-    dcn_progress_reset(progress, "files");
     if (S_ISDIR(st.st_mode)) {
+        guint64 files, bytes;
+        count_files(src, &files, &bytes);
+        dcn_progress_begin(progress, "read-tree", "files");
+        dcn_progress_set_total(progress, files, bytes);
         DirFilter f = {.progress = progress};
         g_autoptr(OstreeRepoCommitModifier) modifier =
             ostree_repo_commit_modifier_new(OSTREE_REPO_COMMIT_MODIFIER_FLAGS_NONE, dir_filter, &f, NULL);
@@ -55,6 +74,7 @@ static gboolean tree_run(const DcnDefinition *def, OstreeRepo *staging, DcnProgr
         g_free(f.first_skipped);
         if (!ok)
             return g_prefix_error(error, "Reading directory %s: ", src), FALSE;
+        dcn_progress_end(progress);
         out->source_desc = g_strdup_printf("directory %s", src);
     } else if (S_ISREG(st.st_mode)) {
         guint skipped = 0;
@@ -66,7 +86,6 @@ static gboolean tree_run(const DcnDefinition *def, OstreeRepo *staging, DcnProgr
                            "compose.source %s is neither a directory nor a tarball", src),
                FALSE;
     }
-    dcn_progress_flush(progress);
     gboolean moved = FALSE;
     if (!dcn_tree_move_etc(staging, mtree, &moved, error))
         return FALSE;

@@ -182,6 +182,7 @@ typedef struct {
     char *tmp_dir;         /* a short directory for the socket when fwd_dir is too long, or NULL */
     GPid fwd_pid;
     gboolean finishing;    /* an interrupt does not abort the request in flight (cancel, start) */
+    gboolean downloading;  /* the image download runs: its Content-Length is the task's total */
 } Weldr;
 
 typedef struct {
@@ -226,6 +227,8 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *data)
 static int on_progress(void *data, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
     Weldr *w = data;
+    if (w->downloading && dltotal > 0)
+        dcn_progress_set_total(w->progress, 0, (guint64)dltotal); /* Content-Length */
     return dcn_interrupted() && !w->finishing ? 1 : 0; /* non-zero aborts the transfer */
 }
 
@@ -722,7 +725,7 @@ static char *recorded_compose(const DcnDefinition *def, const char *bp_hash)
     return g_strdup(json_object_get_string_member_with_default(o, "build_id", NULL));
 }
 
-static gboolean wait_finished(Weldr *w, const DcnDefinition *def, const char *id, GError **error)
+static gboolean wait_loop(Weldr *w, const DcnDefinition *def, const char *id, GError **error)
 {
     gint64 start = g_get_monotonic_time();
     gint64 deadline = start + (gint64)def->composer_timeout_s * G_USEC_PER_SEC;
@@ -749,11 +752,10 @@ static gboolean wait_finished(Weldr *w, const DcnDefinition *def, const char *id
                                "composer does not know compose %s (deleted, or composer restarted?)", id),
                    FALSE;
         double waited = (double)(g_get_monotonic_time() - start) / 1e6;
-        if (g_strcmp0(st, last) != 0)
+        if (g_strcmp0(st, last) != 0) { /* between changes, the task's progress lines show the wait */
             dcn_progress_event(w->progress, "compose-status", "id=%s status=%s waited_s=%.0f", id, st, waited);
-        else
-            dcn_progress_event(w->progress, "compose-progress", "id=%s status=%s waited_s=%.0f timeout_s=%u", id, st,
-                               waited, def->composer_timeout_s);
+            dcn_progress_detail(w->progress, "id=%s status=%s timeout_s=%u", id, st, def->composer_timeout_s);
+        }
         g_free(last);
         last = g_strdup(st);
         if (strcmp(st, "FINISHED") == 0)
@@ -779,6 +781,19 @@ static gboolean wait_finished(Weldr *w, const DcnDefinition *def, const char *id
     }
 }
 
+/* The compose's build as task "build": its status, and time. */
+static gboolean wait_finished(Weldr *w, const DcnDefinition *def, const char *id, GError **error)
+{
+    dcn_progress_begin(w->progress, "build", NULL);
+    dcn_progress_detail(w->progress, "id=%s status=? timeout_s=%u", id, def->composer_timeout_s);
+    gboolean ok = wait_loop(w, def, id, error);
+    if (ok)
+        dcn_progress_end(w->progress);
+    else
+        dcn_progress_cancel(w->progress);
+    return ok;
+}
+
 static gboolean download(Weldr *w, const char *id, const char *dest, GError **error)
 {
     g_autofree char *path = g_strdup_printf("/api/v1/compose/image/%s", id);
@@ -787,9 +802,12 @@ static gboolean download(Weldr *w, const char *id, const char *dest, GError **er
     if (!f)
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "creating %s: %s", part, g_strerror(errno)),
                FALSE;
-    dcn_progress_reset(w->progress, "objects");
+    dcn_progress_begin(w->progress, "download", NULL);
+    dcn_progress_detail(w->progress, "id=%s", id);
     g_auto(WeldrResponse) r = {0};
+    w->downloading = TRUE;
     gboolean ok = weldr_request(w, "GET", path, NULL, NULL, 6 * 3600, f, &r, error);
+    w->downloading = FALSE;
     if (fclose(f) != 0 && ok)
         ok = FALSE, g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "writing %s: %s", part, g_strerror(errno));
     if (ok && r.status != 200) {
@@ -805,10 +823,11 @@ static gboolean download(Weldr *w, const char *id, const char *dest, GError **er
     if (ok && g_rename(part, dest) != 0)
         ok = FALSE, g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "renaming %s: %s", part, g_strerror(errno));
     if (!ok) {
+        dcn_progress_cancel(w->progress);
         g_unlink(part);
         return FALSE;
     }
-    dcn_progress_flush(w->progress);
+    dcn_progress_end(w->progress);
     dcn_progress_event(w->progress, "downloaded", "id=%s bytes=%" G_GUINT64_FORMAT " path=%s", id, w->got, dest);
     return TRUE;
 }

@@ -195,7 +195,8 @@ static gboolean complete_entries(GPtrArray *entries, GError **error)
     return TRUE;
 }
 
-static gboolean write_entry(struct archive *a, Sink *s, DcnLayerEntry *e, gint64 mtime, GError **error)
+static gboolean write_entry(struct archive *a, Sink *s, DcnLayerEntry *e, gint64 mtime, DcnProgress *progress,
+                            GError **error)
 {
     g_autoptr(GBytes) data = e->data ? g_bytes_ref(e->data) : NULL;
     int fd = -1;
@@ -271,14 +272,17 @@ static gboolean write_entry(struct archive *a, Sink *s, DcnLayerEntry *e, gint64
                 return FALSE;
             }
             left -= n;
+            dcn_progress_add(progress, 0, (guint64)n);
         }
         close(fd);
     }
+    if (e->kind == DCN_ENTRY_FILE)
+        dcn_progress_add(progress, 1, e->src ? 0 : (guint64)size);
     return TRUE;
 }
 
 gboolean dcn_layer_write(const DcnOciLayout *layout, GPtrArray *entries, DcnLayerCompression compression,
-                         gint64 mtime, DcnLayerBlob *out, GError **error)
+                         gint64 mtime, DcnProgress *progress, DcnLayerBlob *out, GError **error)
 {
     memset(out, 0, sizeof *out);
     if (!complete_entries(entries, error))
@@ -321,7 +325,7 @@ gboolean dcn_layer_write(const DcnOciLayout *layout, GPtrArray *entries, DcnLaye
         goto out;
     }
     for (guint i = 0; i < entries->len; i++)
-        if (!write_entry(a, &s, entries->pdata[i], mtime, error))
+        if (!write_entry(a, &s, entries->pdata[i], mtime, progress, error))
             goto out;
     if (archive_write_close(a) != ARCHIVE_OK) {
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "tar: %s",

@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "oci.h"
+#include "progress.h"
 
 typedef enum {
     DCN_LAYER_GZIP,
@@ -56,9 +57,10 @@ typedef struct {
 void dcn_layer_blob_clear(DcnLayerBlob *b);
 
 /* Writes the entries (sorted and completed in place) as a layer blob into
- * the layout. Two entries with one path: an error. */
+ * the layout. Two entries with one path: an error. Adds to progress (may
+ * be NULL) each file entry and the bytes of files as they are read. */
 gboolean dcn_layer_write(const DcnOciLayout *layout, GPtrArray *entries, DcnLayerCompression compression,
-                         gint64 mtime, DcnLayerBlob *out, GError **error);
+                         gint64 mtime, DcnProgress *progress, DcnLayerBlob *out, GError **error);
 
 /* Reads a layer blob (gzip, zstd or plain tar) and fills paths (path →
  * GINT64 size, as a gint64 * allocated with g_new) with its regular files. */

@@ -280,11 +280,23 @@ static JsonObject *layer_annotations(const char *role, const char *shipped)
     return a;
 }
 
-static gboolean write_layer(Build *b, const char *role, GPtrArray *entries, gint64 mtime, GError **error)
+/* bytes: what the files hold, for the progress total (0: unknown) */
+static gboolean write_layer(Build *b, const char *role, GPtrArray *entries, gint64 mtime, guint64 bytes,
+                            GError **error)
 {
     DcnLayerBlob blob;
-    if (!dcn_layer_write(b->layout, entries, b->compression, mtime, &blob, error))
+    DcnProgress *progress = &b->ctx->progress;
+    guint files = 0;
+    for (guint i = 0; i < entries->len; i++)
+        files += ((DcnLayerEntry *)entries->pdata[i])->kind == DCN_ENTRY_FILE;
+    dcn_progress_begin(progress, "layer", "files");
+    dcn_progress_detail(progress, "role=%s", role);
+    dcn_progress_set_total(progress, files, bytes);
+    if (!dcn_layer_write(b->layout, entries, b->compression, mtime, progress, &blob, error)) {
+        dcn_progress_cancel(progress);
         return g_prefix_error(error, "writing the %s layer: ", role), FALSE;
+    }
+    dcn_progress_end(progress);
     NewLayer *l = g_new0(NewLayer, 1);
     l->role = g_strdup(role);
     l->shipped = g_strcmp0(role, "objects") == 0 ? g_strdup(b->def->version) : NULL;
@@ -311,6 +323,16 @@ static gboolean reuse_object_layers(Build *b, PrevImage *prev, GHashTable *objec
                            "previous image %s: layers and diff_ids do not match", prev->tag),
                FALSE;
     g_autofree char *prefix = g_strconcat(b->repo_prefix, "/", NULL);
+    /* each object layer is read whole (decompressed) to list what it holds */
+    guint64 nlayers = 0, layer_bytes = 0;
+    for (guint i = 0; i < json_array_get_length(layers); i++) {
+        JsonObject *desc = json_array_get_object_element(layers, i);
+        if (g_strcmp0(str_member(obj_member(desc, "annotations"), ANN_ROLE), "objects") == 0)
+            nlayers++, layer_bytes += (guint64)MAX(json_object_get_int_member_with_default(desc, "size", 0), 0);
+    }
+    dcn_progress_begin(&b->ctx->progress, "read-layers", "layers");
+    dcn_progress_detail(&b->ctx->progress, "image=%s", prev->tag);
+    dcn_progress_set_total(&b->ctx->progress, nlayers, layer_bytes);
     for (guint i = 0; i < json_array_get_length(layers); i++) {
         JsonObject *desc = json_array_get_object_element(layers, i);
         JsonObject *ann = obj_member(desc, "annotations");
@@ -325,6 +347,7 @@ static gboolean reuse_object_layers(Build *b, PrevImage *prev, GHashTable *objec
             dcn_oci_descriptor_clear(&d);
             return g_prefix_error(error, "previous image %s: ", prev->tag), FALSE;
         }
+        dcn_progress_add(&b->ctx->progress, 1, (guint64)MAX(d.size, 0));
         guint64 live = 0, total = 0;
         guint nlive = 0;
         GHashTableIter it;
@@ -367,6 +390,7 @@ static gboolean reuse_object_layers(Build *b, PrevImage *prev, GHashTable *objec
         }
         dcn_oci_descriptor_clear(&d);
     }
+    dcn_progress_end(&b->ctx->progress);
     return TRUE;
 }
 
@@ -527,6 +551,13 @@ static gboolean write_archive(Build *b, const char *path, JsonObject *manifest_d
         return FALSE;
     }
     g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
+    DcnProgress *progress = &b->ctx->progress;
+    gint64 total = json_object_get_int_member_with_default(manifest_desc, "size", 0) +
+                   json_object_get_int_member_with_default(obj_member(manifest, "config"), "size", 0);
+    for (guint i = 0; i < json_array_get_length(layers); i++)
+        total += json_object_get_int_member_with_default(json_array_get_object_element(layers, i), "size", 0);
+    dcn_progress_begin(progress, "archive", "blobs");
+    dcn_progress_set_total(progress, blobs->len, (guint64)MAX(total, 0));
     g_autoptr(GPtrArray) entries = dcn_layer_entries_new();
     struct archive *a = archive_write_new();
     archive_write_set_format_pax_restricted(a);
@@ -575,13 +606,16 @@ static gboolean write_archive(Build *b, const char *path, JsonObject *manifest_d
             if (!mf) {
                 archive_write_free(a);
                 g_unlink(tmp);
+                dcn_progress_cancel(progress);
                 return FALSE;
             }
             const char *p = g_mapped_file_get_contents(mf);
             for (gint64 off = 0; ok && off < size; off += 1 << 20) {
                 size_t n = (size_t)MIN(size - off, 1 << 20);
                 ok = archive_write_data(a, p + off, n) == (la_ssize_t)n;
+                dcn_progress_add(progress, 0, n);
             }
+            dcn_progress_add(progress, 1, 0);
         }
     }
     if (ok)
@@ -597,6 +631,10 @@ static gboolean write_archive(Build *b, const char *path, JsonObject *manifest_d
     }
     if (!ok)
         g_unlink(tmp);
+    if (ok)
+        dcn_progress_end(progress);
+    else
+        dcn_progress_cancel(progress);
     return ok;
 }
 
@@ -703,7 +741,7 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
                                "production\"", hoster);
             break;
         }
-    if (!write_layer(&b, "runtime", rt, 0, error))
+    if (!write_layer(&b, "runtime", rt, 0, 0, error))
         return g_prefix_error(error, "runtime layer: "), FALSE;
 
     /* 2. objects: previous layers, then one with what is new */
@@ -733,7 +771,7 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
     if (fresh->len) {
         g_autofree char *objdir = g_strconcat(repo_prefix, "/objects", NULL);
         dcn_layer_add_dir(fresh, objdir, 0755);
-        if (!write_layer(&b, "objects", fresh, mtime, error))
+        if (!write_layer(&b, "objects", fresh, mtime, fresh_bytes, error))
             return FALSE;
     }
     dcn_progress_event(&ctx->progress, "objects", "total=%u reused=%u new=%u new_bytes=%" G_GUINT64_FORMAT " pruned=%u",
@@ -777,7 +815,7 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
         g_autofree char *ipath = g_strconcat(DCN_IMAGE_CONTENT_ROOT, "/", base, NULL);
         dcn_layer_add_file(top, ipath, extra[i], 0644);
     }
-    if (!write_layer(&b, "top", top, mtime, error))
+    if (!write_layer(&b, "top", top, mtime, 0, error))
         return FALSE;
 
     /* 5. config, manifest, index */

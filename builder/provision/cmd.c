@@ -174,6 +174,13 @@ gboolean dcn_cmd_run(const DcnCmd *cmd, DcnCmdResult *res_out, GError **error)
     if (!g_spawn_async_with_pipes(NULL, (char **)cmd->argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
                                   child_setup, NULL, &pid, cmd->input ? &fin : NULL, &fout, &ferr, error))
         return g_prefix_error(error, "starting %s: ", line), FALSE;
+    if (cmd->echo) { /* a command worth echoing is a long one: a task, so a silent stretch still shows */
+        g_autofree char *shown = g_strescape(line, NULL);
+        if (strlen(shown) > 100)
+            strcpy(shown + 97, "...");
+        dcn_progress_begin(cmd->echo, "command", NULL);
+        dcn_progress_detail(cmd->echo, "cmd=\"%s\"", shown);
+    }
     GString *out = g_string_new(NULL), *err = g_string_new(NULL);
     gsize out_pos = 0, err_pos = 0, in_off = 0, in_len = cmd->input ? strlen(cmd->input) : 0;
     if (fin >= 0)
@@ -253,6 +260,10 @@ gboolean dcn_cmd_run(const DcnCmd *cmd, DcnCmdResult *res_out, GError **error)
     if (cmd->echo) {
         echo_lines(cmd->echo, "stdout", out, &out_pos, TRUE);
         echo_lines(cmd->echo, "stderr", err, &err_pos, TRUE);
+        if (!why && res.status == 0)
+            dcn_progress_end(cmd->echo);
+        else
+            dcn_progress_cancel(cmd->echo);
     }
     res.out = g_string_free(out, FALSE);
     res.err = g_string_free(err, FALSE);

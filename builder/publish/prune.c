@@ -109,6 +109,7 @@ gboolean dcn_prune(DcnStageCtx *ctx, OstreeRepo *repo, const char *head, gboolea
         return FALSE;
 
     g_autoptr(GHashTable) reachable = ostree_repo_traverse_new_reachable();
+    dcn_progress_begin(&ctx->progress, "prune", NULL); /* blocking calls: the ticker shows time */
     GHashTableIter it;
     gpointer key, value;
     g_hash_table_iter_init(&it, plan.keep);
@@ -156,6 +157,7 @@ gboolean dcn_prune(DcnStageCtx *ctx, OstreeRepo *repo, const char *head, gboolea
     if (deltas_pruned > 0 &&
         !ostree_repo_static_delta_reindex(repo, OSTREE_STATIC_DELTA_INDEX_FLAGS_NONE, NULL, NULL, error))
         return g_prefix_error(error, "Rewriting delta indexes: "), FALSE;
+    dcn_progress_end(&ctx->progress);
 
     /* entries whose grace has passed are done with */
     guint kept_entries = 0;

@@ -1,5 +1,6 @@
 /* release: see release.h. */
 #include "release.h"
+#include "delta.h"
 #include "error.h"
 #include "prune.h"
 #include "repo.h"
@@ -36,13 +37,18 @@ int dcn_release_lock(const char *repo_path, DcnProgress *progress, GError **erro
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Opening %s: %s", path, g_strerror(errno)),
                -1;
     if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        /* another publish or rollback runs: as long as it takes */
         dcn_progress_event(progress, "waiting", "lock=%s", path);
+        dcn_progress_begin(progress, "wait-lock", NULL);
+        dcn_progress_detail(progress, "lock=%s", path);
         if (flock(fd, LOCK_EX) < 0) {
             int e = errno;
             close(fd);
+            dcn_progress_cancel(progress);
             return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "Locking %s: %s", path, g_strerror(e)),
                    -1;
         }
+        dcn_progress_end(progress);
     }
     return fd;
 }
@@ -170,13 +176,17 @@ static gboolean generate_deltas(DcnStageCtx *ctx, OstreeRepo *repo, const char *
         g_variant_builder_add(params, "{sv}", "min-fallback-size", g_variant_new_uint32(def->delta_min_fallback_mb));
         g_autoptr(GVariant) pv = g_variant_ref_sink(g_variant_builder_end(params));
         gint64 t0 = g_get_monotonic_time();
-        if (!ostree_repo_static_delta_generate(repo, OSTREE_STATIC_DELTA_GENERATE_OPT_MAJOR, from, commit, NULL, pv,
-                                               NULL, error))
+        DcnDeltaStats stats;
+        if (!dcn_delta_generate(repo, from, commit, pv, from_version ? from_version : from ? from : "scratch",
+                                &ctx->progress, &stats, error))
             return g_prefix_error(error, "Writing delta %s: ", name), FALSE;
         *changed = TRUE;
-        dcn_progress_event(&ctx->progress, "delta", "from=%s from_version=%s to=%s seconds=%.2f",
+        dcn_progress_event(&ctx->progress, "delta",
+                           "from=%s from_version=%s to=%s seconds=%.2f parts=%u objects=%" G_GUINT64_FORMAT
+                           " size=%" G_GUINT64_FORMAT " uncompressed=%" G_GUINT64_FORMAT,
                            from ? from : "scratch", from_version ? from_version : "-", commit,
-                           (double)(g_get_monotonic_time() - t0) / 1e6);
+                           (double)(g_get_monotonic_time() - t0) / 1e6, stats.parts, stats.objects, stats.compressed,
+                           stats.uncompressed);
     }
     return TRUE;
 }

@@ -352,11 +352,13 @@ gboolean dcn_summary_update(DcnStageCtx *ctx, OstreeRepo *repo, const char *head
 
     /* delta indexes (core.indexed-deltas) first: the new summary's
      * clients look up the deltas to its head there */
+    dcn_progress_begin(&ctx->progress, "summary", NULL); /* blocking calls: the ticker shows time */
     if (!ostree_repo_static_delta_reindex(repo, OSTREE_STATIC_DELTA_INDEX_FLAGS_NONE, NULL, NULL, error))
         return g_prefix_error(error, "Writing delta indexes: "), FALSE;
     g_autoptr(OstreeRepo) shadow = NULL;
     if (!make_shadow(repo_path, listed, &shadow, error) || !ostree_repo_regenerate_summary(shadow, NULL, NULL, error))
         return g_prefix_error(error, "Regenerating summary in %s/%s: ", repo_path, SHADOW), FALSE;
+    dcn_progress_end(&ctx->progress);
     g_autoptr(GBytes) summary = NULL;
     if (!read_at(ostree_repo_get_dfd(shadow), "summary", &summary, error))
         return FALSE;

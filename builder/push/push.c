@@ -167,6 +167,22 @@ gboolean dcn_stage_push(DcnStageCtx *ctx, GError **error)
         changed = FALSE; /* the tag already names this manifest: the registry has every blob of it */
         dcn_progress_event(&ctx->progress, "unchanged", "tag=%s digest=%s", def->version, manifest_digest);
     } else {
+        /* task "upload": blobs done of all; bytes sent of what has to be sent
+         * (the total drops as blobs turn out to be there already) */
+        guint64 to_send = 0;
+        for (guint i = 0; i < blobs->len; i++) {
+            g_autofree char *path = dcn_oci_blob_path(layout, blobs->pdata[i]);
+            struct stat st;
+            if (stat(path, &st) < 0) {
+                int err = errno;
+                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "%s: %s", path, g_strerror(err));
+                return FALSE;
+            }
+            to_send += (guint64)st.st_size;
+        }
+        dcn_progress_begin(&ctx->progress, "upload", "blobs");
+        dcn_progress_detail(&ctx->progress, "repository=%s tag=%s", repository, def->version);
+        dcn_progress_set_total(&ctx->progress, blobs->len, to_send);
         for (guint i = 0; i < blobs->len; i++) {
             const char *digest = blobs->pdata[i];
             g_autofree char *path = dcn_oci_blob_path(layout, digest);
@@ -189,6 +205,9 @@ gboolean dcn_stage_push(DcnStageCtx *ctx, GError **error)
                 if (g_str_equal(how, "uploaded"))
                     uploaded_blob_bytes += (guint64)st.st_size;
             }
+            if (!g_str_equal(how, "uploaded"))
+                dcn_progress_set_total(&ctx->progress, blobs->len, to_send -= MIN(to_send, (guint64)st.st_size));
+            dcn_progress_add(&ctx->progress, 1, 0);
             dcn_progress_event(&ctx->progress, "blob", "digest=%s size=%" G_GINT64_FORMAT " action=%s seconds=%.2f",
                                digest, (gint64)st.st_size, how, (double)(g_get_monotonic_time() - t0) / 1e6);
             JsonObject *b = json_object_new();
@@ -203,6 +222,7 @@ gboolean dcn_stage_push(DcnStageCtx *ctx, GError **error)
         if (!g_file_get_contents(mpath, &mtext, &mlen, error))
             return FALSE;
         g_autofree char *pushed = NULL;
+        dcn_progress_end(&ctx->progress);
         if (!dcn_registry_put_manifest(reg, def->version, media_type, mtext, mlen, &pushed, error))
             return FALSE;
         dcn_progress_event(&ctx->progress, "manifest", "tag=%s digest=%s", def->version, pushed);

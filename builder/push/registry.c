@@ -658,7 +658,6 @@ gboolean dcn_registry_put_blob(DcnRegistry *r, const char *digest, const char *p
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "opening %s: %s", path, g_strerror(err));
         return FALSE;
     }
-    dcn_progress_reset(r->o.progress, "blobs");
     gboolean ok = FALSE;
     for (guint attempt = 0;; attempt++) {
         g_autoptr(GError) local = NULL;
@@ -684,7 +683,6 @@ gboolean dcn_registry_put_blob(DcnRegistry *r, const char *digest, const char *p
     close(fd);
     if (!ok)
         return g_prefix_error(error, "blob %s: ", digest), FALSE;
-    dcn_progress_flush(r->o.progress);
     r->stats.blobs_uploaded++;
     *how = "uploaded";
     return TRUE;
