@@ -786,7 +786,7 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
         g_autofree char *base = g_path_get_basename(def->iso_output);
         g_autofree char *ipath = g_strconcat(DCN_IMAGE_CONTENT_ROOT, "/", base, NULL);
         dcn_layer_add_file(iso, ipath, def->iso_output, 0644);
-        if (!write_layer(&b, "iso", iso, (gint64)iso_st.st_mtime, error))
+        if (!write_layer(&b, "iso", iso, (gint64)iso_st.st_mtime, (guint64)iso_st.st_size, error))
             return FALSE;
     }
 
