@@ -42,6 +42,7 @@
 #include "error.h"
 #include "provision.h"
 #include "state.h"
+#include "weldr_reply.h"
 
 #define WELDR_HOST "http://localhost" /* composer-cli's Host too */
 #define WELDR_SHORT_TIMEOUT_S 60
@@ -287,22 +288,6 @@ static gboolean weldr_request(Weldr *w, const char *method, const char *path, co
     return TRUE;
 }
 
-/* The error composer sent: "ID: msg; ID: msg". */
-static char *weldr_errors(JsonObject *o)
-{
-    JsonArray *errors = o && json_object_has_member(o, "errors") ? json_object_get_array_member(o, "errors") : NULL;
-    GString *s = g_string_new(NULL);
-    for (guint i = 0; errors && i < json_array_get_length(errors); i++) {
-        JsonNode *n = json_array_get_element(errors, i);
-        if (!JSON_NODE_HOLDS_OBJECT(n))
-            continue;
-        JsonObject *e = json_node_get_object(n);
-        g_string_append_printf(s, "%s%s: %s", s->len ? "; " : "", json_object_get_string_member_with_default(e, "id", "?"),
-                               json_object_get_string_member_with_default(e, "msg", ""));
-    }
-    return g_string_free(s, s->len == 0);
-}
-
 /* A JSON request: 200 with a JSON object, else an error with composer's
  * message. */
 static gboolean weldr_json(Weldr *w, const char *method, const char *path, const char *ctype, const char *body,
@@ -312,13 +297,9 @@ static gboolean weldr_json(Weldr *w, const char *method, const char *path, const
     if (!weldr_request(w, method, path, ctype, body, timeout_s, NULL, &r, error))
         return FALSE;
     g_autoptr(JsonParser) parser = json_parser_new();
-    JsonObject *o = NULL;
-    gboolean is_json = r.content_type && g_str_has_prefix(r.content_type, "application/json");
-    if (is_json && r.body->len && json_parser_load_from_data(parser, (const char *)r.body->data, r.body->len, NULL) &&
-        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)))
-        o = json_node_get_object(json_parser_get_root(parser));
+    JsonObject *o = dcn_weldr_reply_object(parser, r.content_type, r.body->data, r.body->len);
     if (r.status != 200) {
-        g_autofree char *msg = weldr_errors(o);
+        g_autofree char *msg = dcn_weldr_reply_errors(o);
         if (!msg && r.body->len)
             msg = g_strndup((const char *)r.body->data, MIN(r.body->len, 300));
         return g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s %s: HTTP %ld%s%s", method, path, r.status,
@@ -519,20 +500,6 @@ static gboolean compose_parent(const DcnDefinition *def, char **out_parent, char
     return TRUE;
 }
 
-/* "missing packages: a, b" from a depsolve error message, or NULL. */
-static char *missing_packages(const char *msg)
-{
-    const char *m = strstr(msg, "missing packages:");
-    if (!m)
-        m = strstr(msg, "No match for argument:");
-    if (!m)
-        return NULL;
-    m = strchr(m, ':') + 1;
-    g_autofree char *rest = g_strstrip(g_strdup(m));
-    g_strdelimit(rest, "\n", ' ');
-    return g_strdup(rest);
-}
-
 static gboolean depsolve(Weldr *w, const DcnDefinition *def, GError **error)
 {
     g_autofree char *path = g_strdup_printf("/api/v1/blueprints/depsolve/%s", def->name);
@@ -540,9 +507,9 @@ static gboolean depsolve(Weldr *w, const DcnDefinition *def, GError **error)
     if (!weldr_json(w, "GET", path, NULL, NULL, WELDR_LONG_TIMEOUT_S, &p, error))
         return g_prefix_error(error, "depsolving blueprint %s: ", def->name), FALSE;
     JsonObject *o = root_obj(p);
-    g_autofree char *errs = weldr_errors(o);
+    g_autofree char *errs = dcn_weldr_reply_errors(o);
     if (errs) {
-        g_autofree char *missing = missing_packages(errs);
+        g_autofree char *missing = dcn_weldr_reply_missing_packages(errs);
         if (missing)
             return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                                "blueprint %s: missing packages: %s (not in the builder's repositories: check "
@@ -553,13 +520,7 @@ static gboolean depsolve(Weldr *w, const DcnDefinition *def, GError **error)
                            def->name, errs),
                FALSE;
     }
-    guint deps = 0;
-    JsonArray *bps = json_object_has_member(o, "blueprints") ? json_object_get_array_member(o, "blueprints") : NULL;
-    if (bps && json_array_get_length(bps)) {
-        JsonObject *bp = json_array_get_object_element(bps, 0);
-        JsonArray *d = json_object_has_member(bp, "dependencies") ? json_object_get_array_member(bp, "dependencies") : NULL;
-        deps = d ? json_array_get_length(d) : 0;
-    }
+    guint deps = dcn_weldr_reply_dependencies(o);
     dcn_progress_event(w->progress, "depsolved", "blueprint=%s packages=%u", def->name, deps);
     return TRUE;
 }
@@ -580,16 +541,7 @@ static gboolean compose_status(Weldr *w, const char *id, char **out_status, gint
             return TRUE;
         return g_propagate_error(error, g_steal_pointer(&e)), FALSE;
     }
-    JsonObject *o = root_obj(p);
-    JsonArray *uuids = json_object_has_member(o, "uuids") ? json_object_get_array_member(o, "uuids") : NULL;
-    for (guint i = 0; uuids && i < json_array_get_length(uuids); i++) {
-        JsonObject *u = json_array_get_object_element(uuids, i);
-        if (g_strcmp0(json_object_get_string_member_with_default(u, "id", NULL), id) == 0) {
-            *out_status = g_strdup(json_object_get_string_member_with_default(u, "queue_status", "?"));
-            if (out_size)
-                *out_size = json_object_get_int_member_with_default(u, "image_size", 0);
-        }
-    }
+    *out_status = dcn_weldr_reply_queue_status(root_obj(p), id, out_size);
     return TRUE;
 }
 
@@ -603,19 +555,7 @@ static char *log_tail(Weldr *w, const char *id)
     g_auto(WeldrResponse) r = {0};
     if (!weldr_request(w, "GET", path, NULL, NULL, WELDR_SHORT_TIMEOUT_S, NULL, &r, NULL) || r.status != 200)
         return g_strdup("(no log)");
-    g_autofree char *text = g_strndup((const char *)r.body->data, r.body->len);
-    g_autoptr(JsonParser) jp = json_parser_new();
-    if (*text == '{' && json_parser_load_from_data(jp, text, -1, NULL) &&
-        JSON_NODE_HOLDS_OBJECT(json_parser_get_root(jp))) {
-        JsonObject *o = root_obj(jp);
-        if (json_object_has_member(o, "status") && !json_object_get_boolean_member_with_default(o, "status", TRUE)) {
-            g_autofree char *errs = weldr_errors(o);
-            return g_strdup_printf("(no log: %s)", errs ? errs : "composer gave none");
-        }
-    }
-    g_auto(GStrv) lines = g_strsplit(g_strstrip(text), "\n", -1);
-    guint n = g_strv_length(lines), from = n > 8 ? n - 8 : 0;
-    return g_strjoinv(" | ", lines + from);
+    return dcn_weldr_reply_log_tail(r.body->data, r.body->len);
 }
 
 static char *state_path(const DcnDefinition *def) { return g_build_filename(def->state_dir, "weldr.json", NULL); }
@@ -650,30 +590,11 @@ static gboolean delete_compose(Weldr *w, const DcnDefinition *def, const char *i
         warn(w, id, "could not delete compose %s from composer (%s): %s", id, why, e->message);
         return FALSE;
     }
-    JsonObject *o = root_obj(p);
-    JsonArray *errors = json_object_has_member(o, "errors") ? json_object_get_array_member(o, "errors") : NULL;
-    guint nerr = 0;
-    for (guint i = 0; errors && i < json_array_get_length(errors); i++) {
-        JsonNode *n = json_array_get_element(errors, i);
-        if (!JSON_NODE_HOLDS_OBJECT(n))
-            continue;
-        JsonObject *eo = json_node_get_object(n);
-        warn(w, id, "composer did not delete compose %s (%s): %s: %s", id, why,
-             json_object_get_string_member_with_default(eo, "id", "?"),
-             json_object_get_string_member_with_default(eo, "msg", ""));
-        nerr++;
-    }
-    gboolean deleted = FALSE;
-    JsonArray *uuids = json_object_has_member(o, "uuids") ? json_object_get_array_member(o, "uuids") : NULL;
-    for (guint i = 0; uuids && i < json_array_get_length(uuids); i++) {
-        JsonNode *n = json_array_get_element(uuids, i);
-        if (!JSON_NODE_HOLDS_OBJECT(n))
-            continue;
-        JsonObject *u = json_node_get_object(n);
-        if (g_strcmp0(json_object_get_string_member_with_default(u, "uuid", NULL), id) == 0 &&
-            json_object_get_boolean_member_with_default(u, "status", FALSE))
-            deleted = TRUE;
-    }
+    g_autoptr(GPtrArray) not_deleted = g_ptr_array_new_with_free_func(g_free);
+    gboolean deleted = dcn_weldr_reply_deleted(root_obj(p), id, not_deleted);
+    for (guint i = 0; i < not_deleted->len; i++)
+        warn(w, id, "composer did not delete compose %s (%s): %s", id, why, (const char *)not_deleted->pdata[i]);
+    guint nerr = not_deleted->len;
     if (!deleted && !nerr)
         warn(w, id, "composer's reply to deleting compose %s (%s) does not list it as deleted", id, why);
     if (!deleted)
@@ -854,11 +775,9 @@ static gboolean weldr_open(Weldr *w, const DcnDefinition *def, const DcnTarget *
     if (!weldr_get_json(w, "/api/status", WELDR_SHORT_TIMEOUT_S, &p, error))
         return g_prefix_error(error, "osbuild-composer's API (is osbuild-composer.socket enabled? run install): "),
                FALSE;
-    JsonObject *o = root_obj(p);
-    dcn_progress_event(progress, "composer", "backend=%s build=%s api=%s socket=%s",
-                       json_object_get_string_member_with_default(o, "backend", "?"),
-                       json_object_get_string_member_with_default(o, "build", "?"),
-                       json_object_get_string_member_with_default(o, "api", "?"), w->socket);
+    const char *backend, *build, *api;
+    dcn_weldr_reply_server(root_obj(p), &backend, &build, &api);
+    dcn_progress_event(progress, "composer", "backend=%s build=%s api=%s socket=%s", backend, build, api, w->socket);
     return TRUE;
 }
 
@@ -901,8 +820,8 @@ static gboolean weldr_compose(Weldr *w, const DcnDefinition *def, const char *bl
         w->finishing = FALSE;
         if (!started)
             return g_prefix_error(error, "starting the edge-commit compose: "), FALSE;
-        id = g_strdup(json_object_get_string_member_with_default(root_obj(p), "build_id", NULL));
-        if (!id || !g_uuid_string_is_valid(id))
+        id = dcn_weldr_reply_build_id(root_obj(p));
+        if (!id)
             return g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "POST /api/v1/compose: no build_id"), FALSE;
         record_compose(def, id, bp_hash);
         dcn_progress_event(w->progress, "compose-started", "id=%s ref=%s parent=%s url=%s", id, def->ref,

@@ -1,5 +1,6 @@
 /* kube: see kube.h. */
 #include "kube.h"
+#include "kube_output.h"
 #include "cmd.h" /* dcn_interrupted(): under `run`, SIGINT/SIGTERM set a flag */
 
 #include <gio/gio.h>
@@ -80,20 +81,6 @@ static gboolean on_timeout(gpointer data)
     return G_SOURCE_REMOVE;
 }
 
-/* The last non-empty lines of stderr, joined, for an error message. */
-static char *stderr_tail(const char *err)
-{
-    g_autofree char *t = g_strstrip(g_strdup(err ? err : ""));
-    if (!*t)
-        return g_strdup("(no message)");
-    g_auto(GStrv) lines = g_strsplit(t, "\n", -1);
-    guint n = g_strv_length(lines);
-    GString *s = g_string_new(NULL);
-    for (guint i = n > 3 ? n - 3 : 0; i < n; i++)
-        g_string_append_printf(s, "%s%s", s->len ? " / " : "", g_strstrip(lines[i]));
-    return g_string_free(s, FALSE);
-}
-
 gboolean dcn_kube_run(DcnKube *k, DcnKubeKind kind, guint timeout_s, char **out, gboolean *not_found,
                       GError **error, const char *const *argv)
 {
@@ -155,8 +142,8 @@ gboolean dcn_kube_run(DcnKube *k, DcnKubeKind kind, guint timeout_s, char **out,
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s: no answer in %u s (killed)", line,
                     timeout_s ? timeout_s : 60);
     } else if (!g_subprocess_get_if_exited(proc) || g_subprocess_get_exit_status(proc) != 0) {
-        g_autofree char *tail = stderr_tail(st.err);
-        if (not_found && st.err && (strstr(st.err, "NotFound") || strstr(st.err, " not found")))
+        g_autofree char *tail = dcn_kube_stderr_tail(st.err);
+        if (not_found && dcn_kube_said_not_found(st.err))
             *not_found = TRUE;
         if (g_subprocess_get_if_exited(proc))
             g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: exit %d: %s", line,

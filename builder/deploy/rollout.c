@@ -2,6 +2,7 @@
 #include "rollout.h"
 #include "cmd.h"
 #include "error.h"
+#include "kube_output.h"
 #include "verify.h"
 
 #include <gio/gio.h>
@@ -113,21 +114,6 @@ const char *dcn_rollout_object_annotation(JsonObject *o, const char *key)
                       key);
 }
 
-static JsonObject *parse_object(const char *text, const char *what, GError **error)
-{
-    g_autoptr(JsonParser) p = json_parser_new();
-    if (!json_parser_load_from_data(p, text, -1, error)) {
-        g_prefix_error(error, "%s: not JSON: ", what);
-        return NULL;
-    }
-    JsonNode *root = json_parser_get_root(p);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s: not a JSON object", what);
-        return NULL;
-    }
-    return json_object_ref(json_node_get_object(root));
-}
-
 JsonObject *dcn_rollout_get_deployment(DcnRollout *r, const DcnRendered *rd, gboolean *found, GError **error)
 {
     g_autofree char *out = NULL;
@@ -142,33 +128,9 @@ JsonObject *dcn_rollout_get_deployment(DcnRollout *r, const DcnRendered *rd, gbo
         }
         return NULL;
     }
-    JsonObject *o = parse_object(out, obj, error);
+    JsonObject *o = dcn_kube_parse_object(out, strlen(out), obj, error);
     *found = o != NULL;
     return o;
-}
-
-/* ---- apply output: "deployment.apps/dcn-hoster configured" per line ---- */
-
-static JsonArray *parse_apply(const char *out, gboolean *changed)
-{
-    JsonArray *a = json_array_new();
-    g_auto(GStrv) lines = g_strsplit(out ? out : "", "\n", -1);
-    *changed = FALSE;
-    for (guint i = 0; lines[i]; i++) {
-        char *l = g_strstrip(lines[i]);
-        char *sp = strrchr(l, ' ');
-        if (!*l || !sp)
-            continue;
-        *sp = '\0';
-        const char *action = sp + 1;
-        JsonObject *o = json_object_new();
-        json_object_set_string_member(o, "object", l);
-        json_object_set_string_member(o, "action", action);
-        json_array_add_object_element(a, o);
-        if (!g_str_equal(action, "unchanged"))
-            *changed = TRUE;
-    }
-    return a;
 }
 
 /* ---- verification ---- */
@@ -195,7 +157,7 @@ static char *verify_url(DcnRollout *r, const DcnRendered *rd, GError **error)
             dcn_progress_event(&r->ctx->progress, "warning", "what=\"no route host: %s\"", local->message);
             return NULL;
         }
-        g_autoptr(JsonObject) route = parse_object(out, obj, error);
+        g_autoptr(JsonObject) route = dcn_kube_parse_object(out, strlen(out), obj, error);
         if (!route)
             return NULL;
         JsonObject *spec = member_obj(route, "spec");
@@ -394,7 +356,7 @@ gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **erro
     if (!dcn_kube_run(&r->kube, DCN_KUBE_CHANGE, 300, &apply_out, NULL, error, apply_argv))
         return FALSE;
     gboolean changed = FALSE;
-    JsonArray *objects = parse_apply(apply_out, &changed);
+    JsonArray *objects = dcn_kube_parse_apply(apply_out, &changed);
     if (ctx->dry_run)
         changed = FALSE;
     else

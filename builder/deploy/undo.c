@@ -8,59 +8,20 @@
  * one source of the Deployment's configuration. Content-level problems are
  * for `rollback` instead: see docs/rollout.md. */
 #include "error.h"
+#include "kube_output.h"
 #include "rollout.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    char *image;
-    char *version;
-    char *commit;
-    gint64 revision; /* the ReplicaSet's deployment.kubernetes.io/revision; 0 from history */
-} Candidate;
-
-static void candidate_free(gpointer p)
-{
-    Candidate *c = p;
-    if (!c)
-        return; /* moved to the other list */
-    g_free(c->image);
-    g_free(c->version);
-    g_free(c->commit);
-    g_free(c);
-}
+typedef DcnKubePastImage Candidate;
+#define candidate_free dcn_kube_past_image_free
 
 static const char *str_member(JsonObject *o, const char *m)
 {
     JsonNode *n = o ? json_object_get_member(o, m) : NULL;
     return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
                                                                                         : NULL;
-}
-
-static JsonObject *obj_member(JsonObject *o, const char *m)
-{
-    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static gboolean owned_by(JsonObject *rs, const char *deployment)
-{
-    JsonNode *n = json_object_get_member(obj_member(rs, "metadata"), "ownerReferences");
-    JsonArray *owners = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-    for (guint i = 0; owners && i < json_array_get_length(owners); i++) {
-        JsonNode *o = json_array_get_element(owners, i);
-        if (JSON_NODE_HOLDS_OBJECT(o) && g_strcmp0(str_member(json_node_get_object(o), "kind"), "Deployment") == 0 &&
-            g_strcmp0(str_member(json_node_get_object(o), "name"), deployment) == 0)
-            return TRUE;
-    }
-    return FALSE;
-}
-
-static gint by_revision_desc(gconstpointer a, gconstpointer b)
-{
-    const Candidate *x = *(Candidate *const *)a, *y = *(Candidate *const *)b;
-    return x->revision < y->revision ? 1 : x->revision > y->revision ? -1 : 0;
 }
 
 static gboolean has_image(GPtrArray *cands, const char *image)
@@ -74,37 +35,14 @@ static gboolean has_image(GPtrArray *cands, const char *image)
 /* Earlier images, newest first, without the current one. */
 static GPtrArray *candidates(DcnRollout *r, const DcnRendered *rd, const char *current, GError **error)
 {
-    g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(candidate_free);
     g_autofree char *sel = g_strdup_printf("-l%s", rd->selector);
     const char *argv[] = {"get", "replicasets", sel, "-o", "json", NULL};
     g_autofree char *out = NULL;
     if (!dcn_kube_run(&r->kube, DCN_KUBE_READ, 60, &out, NULL, error, argv))
         return NULL;
-    g_autoptr(JsonParser) p = json_parser_new();
-    if (!json_parser_load_from_data(p, out, -1, error)) {
-        g_prefix_error(error, "replicasets: not JSON: ");
+    g_autoptr(GPtrArray) all = dcn_kube_parse_replicasets(out, strlen(out), rd->deployment, error);
+    if (!all)
         return NULL;
-    }
-    JsonNode *root = json_parser_get_root(p);
-    JsonNode *items = root && JSON_NODE_HOLDS_OBJECT(root) ? json_object_get_member(json_node_get_object(root), "items")
-                                                           : NULL;
-    JsonArray *list = items && JSON_NODE_HOLDS_ARRAY(items) ? json_node_get_array(items) : NULL;
-    for (guint i = 0; list && i < json_array_get_length(list); i++) {
-        JsonNode *n = json_array_get_element(list, i);
-        JsonObject *rs = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-        const char *image = dcn_rollout_object_image(rs);
-        if (!rs || !image || !owned_by(rs, rd->deployment) || !dcn_image_is_pinned(image))
-            continue;
-        const char *rev = str_member(obj_member(obj_member(rs, "metadata"), "annotations"),
-                                     "deployment.kubernetes.io/revision");
-        Candidate *c = g_new0(Candidate, 1);
-        c->image = g_strdup(image);
-        c->version = g_strdup(dcn_rollout_object_annotation(rs, DCN_ANNOTATION_VERSION));
-        c->commit = g_strdup(dcn_rollout_object_annotation(rs, DCN_ANNOTATION_COMMIT));
-        c->revision = rev ? g_ascii_strtoll(rev, NULL, 10) : 0;
-        g_ptr_array_add(all, c);
-    }
-    g_ptr_array_sort(all, by_revision_desc);
 
     GPtrArray *cands = g_ptr_array_new_with_free_func(candidate_free);
     for (guint i = 0; i < all->len; i++) {

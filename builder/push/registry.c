@@ -2,12 +2,12 @@
 #include "registry.h"
 #include "challenge.h"
 #include "error.h"
+#include "registry_reply.h"
 
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
-#include <json-glib/json-glib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -166,34 +166,10 @@ static gboolean transient_curl_error(CURLcode rc)
 
 static gboolean transient_status(long s) { return s == 429 || s >= 500; }
 
-/* The registry's error text: "CODE: message" of the first error in the
- * body ({"errors":[{"code","message","detail"}]}), else a short body. */
+/* The registry's error text (registry_reply.h). */
 static char *registry_error_text(const Req *q)
 {
-    if (q->body && q->body->len) {
-        g_autoptr(JsonParser) p = json_parser_new();
-        if (json_parser_load_from_data(p, q->body->str, (gssize)q->body->len, NULL)) {
-            JsonNode *root = json_parser_get_root(p);
-            JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-            JsonNode *errs = o ? json_object_get_member(o, "errors") : NULL;
-            if (errs && JSON_NODE_HOLDS_ARRAY(errs) && json_array_get_length(json_node_get_array(errs)) > 0) {
-                JsonNode *e0 = json_array_get_element(json_node_get_array(errs), 0);
-                if (JSON_NODE_HOLDS_OBJECT(e0)) {
-                    JsonObject *e = json_node_get_object(e0);
-                    const char *code = json_object_has_member(e, "code") ? json_object_get_string_member(e, "code") : NULL;
-                    const char *msg =
-                        json_object_has_member(e, "message") ? json_object_get_string_member(e, "message") : NULL;
-                    return g_strdup_printf("%s%s%s", code ? code : "", code && msg ? ": " : "", msg ? msg : "");
-                }
-            }
-        }
-        g_autofree char *shown = g_strndup(q->body->str, MIN(q->body->len, 200));
-        for (char *c = shown; *c; c++)
-            if ((unsigned char)*c < 0x20)
-                *c = ' ';
-        return g_strdup(g_strstrip(shown));
-    }
-    return g_strdup("no details");
+    return dcn_registry_error_text(q->body ? q->body->str : NULL, q->body ? q->body->len : 0);
 }
 
 static void set_http_error(GError **error, const Req *q, const char *doing)
@@ -407,25 +383,9 @@ static gboolean fetch_token(DcnRegistry *r, const DcnChallenge *ch, GError **err
         set_http_error(error, &q, "getting a token");
         return FALSE;
     }
-    g_autoptr(JsonParser) p = json_parser_new();
-    const char *token = NULL;
-    if (json_parser_load_from_data(p, q.body->str, (gssize)q.body->len, NULL)) {
-        JsonNode *root = json_parser_get_root(p);
-        JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-        static const char *const names[] = {"token", "access_token"};
-        for (guint i = 0; o && !token && i < G_N_ELEMENTS(names); i++) {
-            JsonNode *n = json_object_get_member(o, names[i]);
-            if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING &&
-                *json_node_get_string(n))
-                token = json_node_get_string(n);
-        }
-    }
-    if (!token) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                    "token endpoint %s answered without a token (expected JSON with \"token\" or \"access_token\")",
-                    ch->realm);
-        return FALSE;
-    }
+    g_autofree char *token = dcn_registry_parse_token(q.body->str, q.body->len, error);
+    if (!token)
+        return g_prefix_error(error, "token endpoint %s: ", ch->realm), FALSE;
     g_free(r->auth_header);
     r->auth_header = g_strconcat("Authorization: Bearer ", token, NULL);
     r->auth = DCN_AUTH_BEARER;

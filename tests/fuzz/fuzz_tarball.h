@@ -1,0 +1,121 @@
+/* What the two tarball targets share: a work directory (under $TMPDIR,
+ * else /dev/shm), a throwaway archive-mode staging repo inside it reused by
+ * every run (each run's objects go in a transaction that is aborted), the
+ * input written to a file, and the check that nothing appears anywhere in
+ * the work directory but staging/ and the input: sentinel/ stays empty (the
+ * dictionary names it, so '..' and link entries aim at it). */
+#ifndef DCN_FUZZ_TARBALL_H
+#define DCN_FUZZ_TARBALL_H
+
+#include "fuzz_glib.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <ostree.h>
+
+#include "compose.h"
+#include "definition.h"
+#include "repo.h"
+#include "stage.h"
+
+/* main.c's; compose.c (linked for dcn_compose_output_clear) refers to it,
+ * nothing here calls it */
+void dcn_stage_step(DcnStageCtx *ctx, const char *step) { (void)ctx, (void)step; }
+
+typedef struct {
+    char *work, *input, *sentinel, *staging_tmp;
+    OstreeRepo *staging;
+    DcnDefinition *def;
+    DcnProgress progress;
+} FuzzTarball;
+
+static FuzzTarball fuzz_tb;
+
+/* Names in dir other than the allowed ones (NULL-terminated); -1 on error. */
+static int fuzz_extra_entries(const char *dir, const char *const *allowed, int prefix_ok)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int extra = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        int ok = 0;
+        for (const char *const *a = allowed; a && *a && !ok; a++)
+            ok = prefix_ok ? g_str_has_prefix(e->d_name, *a) : !strcmp(e->d_name, *a);
+        if (!ok) {
+            dprintf(fuzz_report_fd, "unexpected %s/%s\n", dir, e->d_name);
+            extra++;
+        }
+    }
+    closedir(d);
+    return extra;
+}
+
+static void fuzz_tarball_init(void)
+{
+    fuzz_glib_init(1);
+    const char *tmp = g_getenv("TMPDIR");
+    if (!tmp || access(tmp, W_OK) != 0)
+        tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+    FuzzTarball *t = &fuzz_tb;
+    t->work = g_build_filename(tmp, "dcn-fuzz-tar-XXXXXX", NULL);
+    if (!g_mkdtemp(t->work))
+        abort();
+    t->input = g_build_filename(t->work, "in.tar", NULL);
+    t->sentinel = g_build_filename(t->work, "sentinel", NULL);
+    char *staging = g_build_filename(t->work, "staging", NULL);
+    t->staging_tmp = g_build_filename(staging, "tmp", NULL);
+    GError *error = NULL;
+    if (g_mkdir(t->sentinel, 0755) < 0 || !dcn_repo_open(staging, TRUE, &t->staging, &error)) {
+        dprintf(fuzz_report_fd, "fuzz setup in %s failed: %s\n", t->work, error ? error->message : g_strerror(errno));
+        abort();
+    }
+    t->def = dcn_definition_new();
+    t->def->name = g_strdup("dcn-edge");
+    t->def->version = g_strdup("1.0.0");
+    t->def->ref = g_strdup("rhel/9/x86_64/edge");
+    t->def->compose_source = g_strdup(t->input);
+    t->def->staging = staging;
+    dcn_progress_init(&t->progress, "compose");
+}
+
+/* Runs backend on data inside an aborted transaction; checks the outcome
+ * and the work directory. verify(out) may check more of a success. */
+static void fuzz_tarball_run(const DcnComposeBackend *backend, const uint8_t *data, size_t size,
+                             void (*verify)(OstreeRepo *staging, const DcnComposeOutput *out))
+{
+    FuzzTarball *t = &fuzz_tb;
+    GError *error = NULL;
+    if (!g_file_set_contents(t->input, (const char *)data, (gssize)size, &error))
+        abort();
+    if (!ostree_repo_prepare_transaction(t->staging, NULL, NULL, &error)) {
+        dprintf(fuzz_report_fd, "prepare_transaction: %s\n", error->message);
+        abort();
+    }
+    DcnComposeOutput out = {0};
+    gboolean ok = backend->run(t->def, t->staging, &t->progress, &out, &error);
+    CHECK(ok == (error == NULL));
+    if (ok) {
+        CHECK(ostree_validate_checksum_string(out.contents, NULL) && ostree_validate_checksum_string(out.meta, NULL));
+        if (verify)
+            verify(t->staging, &out);
+    } else {
+        CHECK(error->message && *error->message);
+    }
+    g_clear_error(&error);
+    dcn_compose_output_clear(&out);
+    if (!ostree_repo_abort_transaction(t->staging, NULL, &error))
+        abort();
+
+    /* nothing outside staging; nothing of ours left in staging/tmp */
+    static const char *const work_allowed[] = {"staging", "sentinel", "in.tar", NULL};
+    static const char *const tmp_allowed[] = {"cache", "staging-", NULL};
+    CHECK(fuzz_extra_entries(t->work, work_allowed, 0) == 0);
+    CHECK(fuzz_extra_entries(t->sentinel, NULL, 0) == 0);
+    CHECK(fuzz_extra_entries(t->staging_tmp, tmp_allowed, 1) == 0);
+}
+
+#endif
