@@ -47,6 +47,12 @@ add_executable(test_builder_progress ${DCN_BUILDER_TESTS}/test_progress.c)
 target_link_libraries(test_builder_progress PRIVATE builder-core PkgConfig::CMOCKA)
 add_test(NAME unit_builder_progress COMMAND test_builder_progress)
 
+# Unit: what a registry, a composer and a cluster send back, in the shapes
+# the fuzz targets found trouble with (tests/fuzz/), and the tarball limits.
+add_executable(test_builder_hostile_inputs ${DCN_BUILDER_TESTS}/test_hostile_inputs.c)
+target_link_libraries(test_builder_hostile_inputs PRIVATE builder-core PkgConfig::CMOCKA)
+add_test(NAME unit_builder_hostile_inputs COMMAND test_builder_hostile_inputs)
+
 # Integration: shell scripts driving dcn-builder, the ostree CLI as the
 # client, and a server (dcn-hoster when it runs, else a small Python one).
 # ASAN_OPTIONS=detect_leaks=0: GLib/libostree keep process-lifetime

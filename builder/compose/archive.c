@@ -288,6 +288,9 @@ gboolean dcn_archive_to_mtree(OstreeRepo *repo, const char *path, OstreeMutableT
                            archive_error_string(a)),
                FALSE;
 
+    DcnTarLimits limits;
+    if (!dcn_tar_limits_init(&limits, path, NULL, error))
+        return g_prefix_error(error, "Reading archive %s: ", path), FALSE;
     Importer im = {.repo = repo, .a = a, .root = mtree, .progress = progress};
     struct stat st;
     dcn_progress_begin(progress, "read-archive", "files");
@@ -311,7 +314,9 @@ gboolean dcn_archive_to_mtree(OstreeRepo *repo, const char *path, OstreeMutableT
             break;
         }
         entries++;
-        if (!import_entry(&im, e, error)) {
+        const char *member = archive_entry_pathname(e);
+        if (!dcn_tar_limits_entry(&limits, member ? member : "", archive_entry_size(e), error) ||
+            !import_entry(&im, e, error)) {
             ok = FALSE;
             break;
         }

@@ -34,11 +34,33 @@ extern const DcnComposeBackend dcn_compose_tree;        /* compose/tree.c */
 extern const DcnComposeBackend dcn_compose_edge_commit; /* compose/edge_commit.c */
 extern const DcnComposeBackend dcn_compose_weldr;       /* compose/weldr.c */
 
+/* compose/tar_limits.c: how far a tarball may expand before it is refused,
+ * checked on each header before its entry is read: a tar bomb (many
+ * entries, or data that compresses away) or an entry claiming a huge size
+ * (a sparse file) ends in an error naming the entry. Expanded bytes count
+ * as tar lays them out (512-byte header, data in 512-byte blocks). */
+#define DCN_TAR_MAX_ENTRIES 1000000u   /* a RHEL edge commit has ~50 000 objects, a full root ~200 000 files */
+#define DCN_TAR_MAX_EXPANSION 100u     /* expanded bytes per byte of tarball (real trees: gzip 3-5, xz 4-6) */
+#define DCN_TAR_EXPANSION_FLOOR (64ull << 20) /* what any tarball may expand to */
+
+typedef struct {
+    guint64 tarball_size; /* bytes of the tarball as read */
+    guint64 max_bytes;    /* expanded bytes allowed: max(floor, DCN_TAR_MAX_EXPANSION x tarball_size) */
+    const char *space_dir; /* where the data is extracted, or NULL (read into ostree: compressed there) */
+    guint64 free_bytes;   /* free in space_dir: the entries' data may take half (then it is imported) */
+    guint64 entries, bytes, data_bytes; /* seen so far: entries, expanded bytes, declared data */
+} DcnTarLimits;
+
+gboolean dcn_tar_limits_init(DcnTarLimits *l, const char *tarball, const char *space_dir, GError **error);
+/* Counts one entry of declared size; FALSE (an error naming member) past a limit. */
+gboolean dcn_tar_limits_entry(DcnTarLimits *l, const char *member, gint64 size, GError **error);
+
 /* compose/archive.c: reads a tar (plain, gz, zst, xz) into mtree without
  * touching the filesystem: entries with '..', entries below a non-directory
- * (a symlink), and hard links to unknown entries are errors naming the
- * entry; device nodes, fifos and sockets are skipped and counted. Modes,
- * uid/gid, symlink targets and xattrs are kept. */
+ * (a symlink), hard links to unknown entries, and tarballs past the limits
+ * above are errors naming the entry;
+ * device nodes, fifos and sockets are skipped and counted. Modes, uid/gid,
+ * symlink targets and xattrs are kept. */
 gboolean dcn_archive_to_mtree(OstreeRepo *repo, const char *path, OstreeMutableTree *mtree, DcnProgress *progress,
                               guint *out_skipped, GError **error);
 

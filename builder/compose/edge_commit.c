@@ -2,135 +2,402 @@
  * osbuild-composer's edge-commit image type produces (GET
  * /api/v1/compose/image/<uuid>): an archive-mode `repo/` and `compose.json`
  * with `ref`, `ostree-commit`, `rpm-ostree-inputhash`, `ostree-version`.
- * Member names may start with `./`. The repo is extracted into a temporary
- * directory inside the staging repo (only `repo/` members, regular files and
- * directories, no '..'), its commit's tree imported, and the directory removed. */
+ * Member names may start with `./`.
+ *
+ * The tarball is input the builder does not control, so nothing in it is
+ * trusted: every entry must be a file or a directory with a relative name
+ * without '..', the tarball must stay within the limits of tar_limits.c,
+ * and only the objects (repo/objects/XX/<62 hex>.{commit,dirtree,dirmeta,
+ * filez}) are written, each under a name built here, into a temporary
+ * directory inside the staging repo (removed at the end). libostree never
+ * opens them as a repository: it loads a repository's metadata as trusted
+ * (already checked) GVariants, and a crafted one reads out of bounds. The
+ * import below reads each object itself, checks that it is in normal form,
+ * has the checksum it is named by and the structure ostree requires, then
+ * writes it into staging, where libostree checks the checksum again
+ * (content objects are only checked there). */
 #include "compose.h"
 #include "error.h"
-#include "repo.h"
 
 #include <archive.h>
-#include <errno.h>
 #include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gunixinputstream.h>
+#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "repo.h"
 
 #define COMPOSE_JSON_MAX (1024 * 1024)
+#define TREE_DEPTH_MAX 256 /* directories nested deeper than this are refused (the walk recurses) */
 
+/* ---- the tarball ---- */
 
-/* Member name without leading "./" and "/"; NULL if any component is "..". */
-static const char *member_name(const char *name)
+static const char *type_name(mode_t type)
 {
-    while (name[0] == '/' || (name[0] == '.' && name[1] == '/'))
-        name += name[0] == '/' ? 1 : 2;
+    switch (type) {
+    case AE_IFLNK: return "a symlink";
+    case AE_IFCHR: return "a character device";
+    case AE_IFBLK: return "a block device";
+    case AE_IFIFO: return "a fifo";
+    case AE_IFSOCK: return "a socket";
+    default: return "not a file or directory";
+    }
+}
+
+/* The member name without leading "./"; NULL (and an error) for an
+ * absolute name or one with a '..' component. */
+static const char *member_name(const char *raw, GError **error)
+{
+    if (raw[0] == '/')
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "entry '%s': absolute member names are not allowed", raw),
+               NULL;
+    const char *name = raw;
+    while (name[0] == '.' && name[1] == '/')
+        for (name += 2; *name == '/'; name++)
+            ;
     g_auto(GStrv) parts = g_strsplit(name, "/", -1);
     for (char **p = parts; *p; p++)
         if (strcmp(*p, "..") == 0)
-            return NULL;
+            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': '..' is not allowed",
+                               raw),
+                   NULL;
     return name;
 }
 
-static gboolean extract(const char *tarball, const char *dest, DcnProgress *progress, GBytes **out_compose_json,
-                        GError **error)
+static gboolean is_hex(const char *s, gsize n)
 {
-    struct archive *a = archive_read_new(), *w = archive_write_disk_new();
-    gboolean ok = FALSE;
-    g_autoptr(GByteArray) json = NULL;
+    for (gsize i = 0; i < n; i++)
+        if (!g_ascii_isxdigit(s[i]) || g_ascii_isupper(s[i]))
+            return FALSE;
+    return TRUE;
+}
+
+/* "XX/<62 hex>.<ext>" for repo/objects/XX/<62 hex>.<ext> with an object
+ * type the import needs, else NULL (config, refs, .commitmeta...: not
+ * written). *metadata says whether it is a metadata object. */
+static char *object_path(const char *name, gboolean *metadata)
+{
+    static const char *const exts[] = {"commit", "dirtree", "dirmeta", "filez"};
+    if (!g_str_has_prefix(name, "repo/objects/"))
+        return NULL;
+    const char *p = name + strlen("repo/objects/");
+    if (strlen(p) < 2 + 1 + 62 + 1 || !is_hex(p, 2) || p[2] != '/' || !is_hex(p + 3, 62) || p[65] != '.')
+        return NULL;
+    for (guint i = 0; i < G_N_ELEMENTS(exts); i++)
+        if (strcmp(p + 66, exts[i]) == 0) {
+            *metadata = i < 3;
+            return g_strdup(p);
+        }
+    return NULL;
+}
+
+/* Writes the entry's data to dir_fd/path (a new file). */
+static gboolean write_object(struct archive *a, int dir_fd, const char *path, const char *raw, GError **error)
+{
+    char sub[3] = {path[0], path[1], 0};
+    if (mkdirat(dir_fd, sub, 0755) < 0 && errno != EEXIST)
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "entry '%s': %s", raw, g_strerror(errno)),
+               FALSE;
+    int fd = openat(dir_fd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return errno == EEXIST ? g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                                             "entry '%s': the object appears twice", raw)
+                               : g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "entry '%s': %s", raw,
+                                             g_strerror(errno)),
+               FALSE;
+    char buf[64 * 1024];
+    la_ssize_t n;
+    gboolean ok = TRUE;
+    while (ok && (n = archive_read_data(a, buf, sizeof buf)) > 0)
+        for (la_ssize_t off = 0; ok && off < n;) {
+            ssize_t w = write(fd, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                ok = FALSE, g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "entry '%s': %s", raw,
+                                        g_strerror(errno));
+            else
+                off += w;
+        }
+    if (ok && n < 0)
+        ok = FALSE, g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': %s", raw,
+                                archive_error_string(a));
+    if (close(fd) < 0 && ok)
+        ok = FALSE, g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "entry '%s': %s", raw,
+                                g_strerror(errno));
+    return ok;
+}
+
+static gboolean read_compose_json(struct archive *a, GByteArray *json, GError **error)
+{
+    char buf[8192];
+    la_ssize_t n;
+    while ((n = archive_read_data(a, buf, sizeof buf)) > 0 && json->len <= COMPOSE_JSON_MAX)
+        g_byte_array_append(json, (const guint8 *)buf, (guint)n);
+    if (n < 0 || json->len > COMPOSE_JSON_MAX)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "compose.json: %s",
+                           n < 0 ? archive_error_string(a) : "larger than 1 MiB"),
+               FALSE;
+    return TRUE;
+}
+
+typedef struct archive DcnArchive;
+static void dcn_archive_free(DcnArchive *a) { archive_read_free(a); }
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnArchive, dcn_archive_free)
+
+/* Reads the tarball: compose.json into *out_compose_json, the objects into
+ * dest (XX/REST.ext). */
+static gboolean extract(const char *tarball, const char *dest, GBytes **out_compose_json, GError **error)
+{
+    DcnTarLimits limits;
+    if (!dcn_tar_limits_init(&limits, tarball, dest, error))
+        return FALSE;
+    g_autoptr(DcnArchive) a = archive_read_new();
     archive_read_support_format_tar(a);
     archive_read_support_filter_gzip(a);
     archive_read_support_filter_zstd(a);
     archive_read_support_filter_xz(a);
     archive_read_support_filter_none(a);
-    /* targets are absolute paths we build under dest, after rejecting '..' */
-    archive_write_disk_set_options(w, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS);
-    if (archive_read_open_filename(a, tarball, 64 * 1024) != ARCHIVE_OK) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s", archive_error_string(a));
-        goto out;
-    }
-    /* files: entries written; bytes: of the tarball read (its size is the total) */
-    struct stat st;
-    guint64 files = 0;
-    dcn_progress_begin(progress, "extract", "files");
-    dcn_progress_set_total(progress, 0, stat(tarball, &st) == 0 ? (guint64)st.st_size : 0);
+    if (archive_read_open_filename(a, tarball, 64 * 1024) != ARCHIVE_OK)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s", archive_error_string(a)), FALSE;
+    int dir_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0)
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dest, g_strerror(errno)), FALSE;
+    g_autoptr(GByteArray) json = NULL;
+    gboolean ok = TRUE;
     for (;;) {
         struct archive_entry *e;
         int r = archive_read_next_header(a, &e);
         if (r == ARCHIVE_EOF)
             break;
         if (r < ARCHIVE_WARN) {
-            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s", archive_error_string(a));
-            goto out;
+            ok = FALSE, g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s", archive_error_string(a));
+            break;
         }
-        g_autofree char *raw = g_strdup(archive_entry_pathname(e)); /* before set_pathname below */
-        const char *name = raw ? member_name(raw) : NULL;
-        if (!name) {
-            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': '..' is not allowed",
-                        raw ? raw : "");
-            goto out;
+        const char *raw = archive_entry_pathname(e);
+        if (!raw) {
+            ok = FALSE, g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "an entry without a name");
+            break;
         }
+        const char *name = member_name(raw, error);
+        mode_t type = archive_entry_filetype(e);
+        if (!name || !dcn_tar_limits_entry(&limits, raw, archive_entry_size(e), error)) {
+            ok = FALSE;
+            break;
+        }
+        if (archive_entry_hardlink(e) || (type != AE_IFREG && type != AE_IFDIR)) {
+            ok = FALSE;
+            if (archive_entry_hardlink(e))
+                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                            "entry '%s' is a hard link (to '%s'): only files and directories belong in an edge-commit "
+                            "tarball",
+                            raw, archive_entry_hardlink(e));
+            else
+                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                            "entry '%s' is %s%s%s: only files and directories belong in an edge-commit tarball", raw,
+                            type_name(type), type == AE_IFLNK ? " to " : "",
+                            type == AE_IFLNK && archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
+            break;
+        }
+        if (type == AE_IFDIR)
+            continue; /* the directories needed are made below */
         if (strcmp(name, "compose.json") == 0) {
-            json = g_byte_array_new();
-            char buf[8192];
-            la_ssize_t n;
-            while ((n = archive_read_data(a, buf, sizeof buf)) > 0 && json->len <= COMPOSE_JSON_MAX)
-                g_byte_array_append(json, (const guint8 *)buf, (guint)n);
-            if (n < 0 || json->len > COMPOSE_JSON_MAX) {
-                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "compose.json: %s",
-                            n < 0 ? archive_error_string(a) : "larger than 1 MiB");
-                goto out;
+            if (json) {
+                ok = FALSE, g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                                        "entry '%s': compose.json appears twice", raw);
+                break;
             }
+            json = g_byte_array_new();
+            if (!(ok = read_compose_json(a, json, error)))
+                break;
             continue;
         }
-        if (strcmp(name, "repo") != 0 && strcmp(name, "repo/") != 0 && !g_str_has_prefix(name, "repo/"))
-            continue; /* anything else composer may add */
-        mode_t type = archive_entry_filetype(e);
-        if (archive_entry_hardlink(e) || (type != AE_IFREG && type != AE_IFDIR)) {
-            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                        "entry '%s': only files and directories belong in an edge-commit repo", raw);
-            goto out;
+        gboolean metadata = FALSE;
+        g_autofree char *path = object_path(name, &metadata);
+        if (!path)
+            continue; /* anything else composer may add: not needed, not written */
+        if (metadata && archive_entry_size(e) > OSTREE_MAX_METADATA_SIZE) {
+            ok = FALSE, g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                                    "entry '%s': a metadata object of %" G_GINT64_FORMAT " bytes (ostree's limit is %u)",
+                                    raw, (gint64)archive_entry_size(e), OSTREE_MAX_METADATA_SIZE);
+            break;
         }
-        g_autofree char *target = g_build_filename(dest, name, NULL);
-        archive_entry_set_pathname(e, target);
-        if (archive_write_header(w, e) != ARCHIVE_OK) {
-            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': %s", raw,
-                        archive_error_string(w));
-            goto out;
-        }
-        const void *block;
-        size_t size;
-        la_int64_t offset;
-        while ((r = archive_read_data_block(a, &block, &size, &offset)) == ARCHIVE_OK)
-            if (archive_write_data_block(w, block, size, offset) < ARCHIVE_OK) {
-                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': %s", raw,
-                            archive_error_string(w));
-                goto out;
-            }
-        if (r != ARCHIVE_EOF) {
-            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': %s", raw,
-                        archive_error_string(a));
-            goto out;
-        }
-        if (archive_write_finish_entry(w) != ARCHIVE_OK) {
-            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': %s", raw,
-                        archive_error_string(w));
-            goto out;
-        }
-        dcn_progress_set(progress, ++files, (guint64)archive_filter_bytes(a, -1));
+        if (!(ok = write_object(a, dir_fd, path, raw, error)))
+            break;
     }
-    if (!json) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "no compose.json in the tarball");
-        goto out;
-    }
-    *out_compose_json = g_byte_array_free_to_bytes(g_steal_pointer(&json));
-    ok = TRUE;
-    dcn_progress_end(progress);
-out:
-    if (!ok)
-        dcn_progress_cancel(progress);
-    archive_write_free(w);
-    archive_read_free(a);
+    close(dir_fd);
+    if (ok && !json)
+        ok = FALSE, g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "no compose.json in the tarball");
+    if (ok)
+        *out_compose_json = g_byte_array_free_to_bytes(g_steal_pointer(&json));
     return ok;
+}
+
+/* ---- the import: checked objects into staging ---- */
+
+typedef struct {
+    OstreeRepo *staging;
+    int dir_fd;        /* the extracted objects: XX/REST.ext */
+    GHashTable *done;  /* "<checksum>.<type>" of the objects imported or present */
+    DcnProgress *progress;
+} Import;
+
+static int open_object(Import *im, const char *csum, OstreeObjectType type, GError **error)
+{
+    const char *ext = type == OSTREE_OBJECT_TYPE_FILE ? "filez" : ostree_object_type_to_string(type);
+    g_autofree char *path = g_strdup_printf("%.2s/%s.%s", csum, csum + 2, ext);
+    int fd = openat(im->dir_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s.%s: %s", csum, ext,
+                    errno == ENOENT ? "not in the tarball's repo/objects" : g_strerror(errno));
+    return fd;
+}
+
+/* Reads a metadata object and checks it: normal form, its checksum, ostree's
+ * structure. */
+static GVariant *load_metadata(Import *im, OstreeObjectType type, const char *csum, GError **error)
+{
+    const char *what = ostree_object_type_to_string(type);
+    int fd = open_object(im, csum, type, error);
+    if (fd < 0)
+        return NULL;
+    g_autoptr(GMappedFile) map = g_mapped_file_new_from_fd(fd, FALSE, error);
+    close(fd);
+    if (!map)
+        return g_prefix_error(error, "%s.%s: ", csum, what), NULL;
+    g_autoptr(GBytes) bytes = g_mapped_file_get_bytes(map);
+    g_autoptr(GVariant) v = g_variant_ref_sink(g_variant_new_from_bytes(ostree_metadata_variant_type(type), bytes, FALSE));
+    g_autofree char *actual = g_compute_checksum_for_bytes(G_CHECKSUM_SHA256, bytes);
+    if (!g_variant_is_normal_form(v))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s.%s: not a valid %s object", csum,
+                           what, what),
+               NULL;
+    if (strcmp(actual, csum) != 0)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s.%s is corrupt: its content has checksum %s",
+                           csum, what, actual),
+               NULL;
+    gboolean valid = type == OSTREE_OBJECT_TYPE_COMMIT    ? ostree_validate_structureof_commit(v, error)
+                     : type == OSTREE_OBJECT_TYPE_DIR_TREE ? ostree_validate_structureof_dirtree(v, error)
+                                                           : ostree_validate_structureof_dirmeta(v, error);
+    if (!valid)
+        return g_prefix_error(error, "%s.%s: ", csum, what), NULL;
+    return g_steal_pointer(&v);
+}
+
+/* *out: the object needs no import (done already, or staging has it). */
+static gboolean have(Import *im, OstreeObjectType type, const char *csum, gboolean *out, GError **error)
+{
+    g_autofree char *key = ostree_object_to_string(csum, type);
+    if (g_hash_table_contains(im->done, key))
+        return *out = TRUE, TRUE;
+    if (!ostree_repo_has_object(im->staging, type, csum, out, NULL, error))
+        return FALSE;
+    if (*out)
+        g_hash_table_add(im->done, g_steal_pointer(&key));
+    return TRUE;
+}
+
+static void mark_done(Import *im, OstreeObjectType type, const char *csum)
+{
+    g_hash_table_add(im->done, ostree_object_to_string(csum, type));
+    dcn_progress_add(im->progress, 1, 0);
+}
+
+static gboolean import_file(Import *im, const char *csum, GError **error)
+{
+    gboolean present = FALSE;
+    if (!have(im, OSTREE_OBJECT_TYPE_FILE, csum, &present, error))
+        return FALSE;
+    if (present)
+        return TRUE;
+    int fd = open_object(im, csum, OSTREE_OBJECT_TYPE_FILE, error);
+    struct stat st;
+    if (fd < 0)
+        return FALSE;
+    if (fstat(fd, &st) < 0)
+        return close(fd), g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s.filez: %s", csum,
+                                      g_strerror(errno)),
+               FALSE;
+    g_autoptr(GInputStream) in = g_unix_input_stream_new(fd, TRUE);
+    g_autoptr(GInputStream) raw = NULL, content = NULL;
+    g_autoptr(GFileInfo) info = NULL;
+    g_autoptr(GVariant) xattrs = NULL;
+    guint64 length = 0;
+    g_autofree guchar *written = NULL;
+    /* without out_csum, write_content takes the expected checksum on trust
+     * (libostree 2022.7): ask for the real one and compare */
+    if (!ostree_content_stream_parse(TRUE, in, (guint64)st.st_size, FALSE, &raw, &info, &xattrs, NULL, error) ||
+        !ostree_raw_file_to_content_stream(raw, info, xattrs, &content, &length, NULL, error) ||
+        !ostree_repo_write_content(im->staging, csum, content, length, &written, NULL, error))
+        return g_prefix_error(error, "%s.filez: ", csum), FALSE;
+    g_autofree char *actual = ostree_checksum_from_bytes(written);
+    if (strcmp(actual, csum) != 0)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "%s.filez is corrupt: its content has checksum %s", csum, actual),
+               FALSE;
+    mark_done(im, OSTREE_OBJECT_TYPE_FILE, csum);
+    return TRUE;
+}
+
+static gboolean import_metadata(Import *im, OstreeObjectType type, const char *csum, GVariant *v, GError **error)
+{
+    if (!ostree_repo_write_metadata(im->staging, type, csum, v, NULL, NULL, error))
+        return g_prefix_error(error, "%s.%s: ", csum, ostree_object_type_to_string(type)), FALSE;
+    mark_done(im, type, csum);
+    return TRUE;
+}
+
+static gboolean import_dirmeta(Import *im, const char *csum, GError **error)
+{
+    gboolean present = FALSE;
+    if (!have(im, OSTREE_OBJECT_TYPE_DIR_META, csum, &present, error))
+        return FALSE;
+    if (present)
+        return TRUE;
+    g_autoptr(GVariant) v = load_metadata(im, OSTREE_OBJECT_TYPE_DIR_META, csum, error);
+    return v && import_metadata(im, OSTREE_OBJECT_TYPE_DIR_META, csum, v, error);
+}
+
+/* A dirtree after everything it refers to: staging never holds a tree with
+ * an object missing. */
+static gboolean import_dirtree(Import *im, const char *csum, guint depth, GError **error)
+{
+    gboolean present = FALSE;
+    if (!have(im, OSTREE_OBJECT_TYPE_DIR_TREE, csum, &present, error))
+        return FALSE;
+    if (present)
+        return TRUE;
+    if (depth > TREE_DEPTH_MAX)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "%s.dirtree: directories nested more than %u deep", csum, TREE_DEPTH_MAX),
+               FALSE;
+    g_autoptr(GVariant) v = load_metadata(im, OSTREE_OBJECT_TYPE_DIR_TREE, csum, error);
+    if (!v)
+        return FALSE;
+    g_autoptr(GVariant) files = g_variant_get_child_value(v, 0);
+    g_autoptr(GVariant) dirs = g_variant_get_child_value(v, 1);
+    for (gsize i = 0; i < g_variant_n_children(files); i++) {
+        g_autoptr(GVariant) csum_v = NULL;
+        g_variant_get_child(files, i, "(&s@ay)", NULL, &csum_v);
+        g_autofree char *fc = ostree_checksum_from_bytes_v(csum_v);
+        if (!import_file(im, fc, error))
+            return FALSE;
+    }
+    for (gsize i = 0; i < g_variant_n_children(dirs); i++) {
+        g_autoptr(GVariant) tree_v = NULL, meta_v = NULL;
+        g_variant_get_child(dirs, i, "(&s@ay@ay)", NULL, &tree_v, &meta_v);
+        g_autofree char *tc = ostree_checksum_from_bytes_v(tree_v);
+        g_autofree char *mc = ostree_checksum_from_bytes_v(meta_v);
+        if (!import_dirmeta(im, mc, error) || !import_dirtree(im, tc, depth + 1, error))
+            return FALSE;
+    }
+    return import_metadata(im, OSTREE_OBJECT_TYPE_DIR_TREE, csum, v, error);
 }
 
 static const char *json_str(JsonObject *o, const char *key)
@@ -166,15 +433,28 @@ static gboolean import_extracted(const DcnDefinition *def, OstreeRepo *staging, 
         dcn_progress_event(progress, "warning", "msg=\"edge-commit says version %s; staging it as %s\"", version,
                            def->version);
 
-    g_autofree char *repo_path = g_build_filename(dir, "repo", NULL);
-    g_autoptr(OstreeRepo) src = NULL;
-    g_autoptr(DcnVersion) v = NULL;
-    if (!dcn_repo_open(repo_path, FALSE, &src, error) || !dcn_repo_load_version(src, commit, &v, error) ||
-        !dcn_repo_import_tree(staging, src, commit, progress, error))
+    Import im = {.staging = staging, .progress = progress,
+                 .done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
+    im.dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (im.dir_fd < 0) {
+        g_hash_table_unref(im.done);
+        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir, g_strerror(errno)), FALSE;
+    }
+    dcn_progress_reset(progress, "objects");
+    g_autoptr(GVariant) cv = load_metadata(&im, OSTREE_OBJECT_TYPE_COMMIT, commit, error);
+    g_autoptr(GVariant) contents = cv ? g_variant_get_child_value(cv, 6) : NULL;
+    g_autoptr(GVariant) dirmeta = cv ? g_variant_get_child_value(cv, 7) : NULL;
+    g_autofree char *contents_csum = contents ? ostree_checksum_from_bytes_v(contents) : NULL;
+    g_autofree char *meta_csum = dirmeta ? ostree_checksum_from_bytes_v(dirmeta) : NULL;
+    gboolean ok = cv && import_dirmeta(&im, meta_csum, error) && import_dirtree(&im, contents_csum, 0, error);
+    close(im.dir_fd);
+    g_hash_table_unref(im.done);
+    if (!ok)
         return g_prefix_error(error, "edge-commit repo: "), FALSE;
+    dcn_progress_flush(progress);
 
     /* keep composer's metadata (package list, input hash...), not its version or bindings */
-    g_autoptr(GVariant) meta = g_variant_get_child_value(v->variant, 0);
+    g_autoptr(GVariant) meta = g_variant_get_child_value(cv, 0);
     out->extra = g_variant_dict_new(meta);
     g_variant_dict_remove(out->extra, OSTREE_COMMIT_META_KEY_VERSION);
     g_variant_dict_remove(out->extra, OSTREE_COMMIT_META_KEY_REF_BINDING);
@@ -182,8 +462,8 @@ static gboolean import_extracted(const DcnDefinition *def, OstreeRepo *staging, 
     if (inputhash && !g_variant_dict_contains(out->extra, "rpmostree.inputhash"))
         g_variant_dict_insert(out->extra, "rpmostree.inputhash", "s", inputhash);
     g_variant_dict_insert(out->extra, "dcn.composer-commit", "s", commit);
-    out->contents = g_strdup(v->contents);
-    out->meta = g_strdup(v->meta);
+    out->contents = g_steal_pointer(&contents_csum);
+    out->meta = g_steal_pointer(&meta_csum);
     return TRUE;
 }
 
@@ -199,7 +479,7 @@ static gboolean edge_run(const DcnDefinition *def, OstreeRepo *staging, DcnProgr
     if (!g_mkdtemp(dir))
         return g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Creating %s: %s", dir, g_strerror(errno)), FALSE;
     g_autoptr(GBytes) cj = NULL;
-    gboolean ok = extract(src, dir, progress, &cj, error) && import_extracted(def, staging, dir, cj, progress, out, error);
+    gboolean ok = extract(src, dir, &cj, error) && import_extracted(def, staging, dir, cj, progress, out, error);
     if (!ok)
         g_prefix_error(error, "Reading edge-commit tarball %s: ", src);
     g_autoptr(GError) rm_error = NULL;

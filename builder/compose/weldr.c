@@ -775,9 +775,8 @@ static gboolean weldr_open(Weldr *w, const DcnDefinition *def, const DcnTarget *
     if (!weldr_get_json(w, "/api/status", WELDR_SHORT_TIMEOUT_S, &p, error))
         return g_prefix_error(error, "osbuild-composer's API (is osbuild-composer.socket enabled? run install): "),
                FALSE;
-    const char *backend, *build, *api;
-    dcn_weldr_reply_server(root_obj(p), &backend, &build, &api);
-    dcn_progress_event(progress, "composer", "backend=%s build=%s api=%s socket=%s", backend, build, api, w->socket);
+    g_autofree char *server = dcn_weldr_reply_server(root_obj(p));
+    dcn_progress_event(progress, "composer", "%s socket=%s", server, w->socket);
     return TRUE;
 }
 

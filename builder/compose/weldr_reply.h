@@ -12,23 +12,27 @@
  * not an object. */
 JsonObject *dcn_weldr_reply_object(JsonParser *parser, const char *content_type, const void *body, gsize len);
 
-/* "ID: msg; ID: msg" of an error reply's "errors", or NULL when it lists none. */
+/* "ID: msg; ID: msg" of an error reply's "errors", or NULL when it lists
+ * none. What composer sends is one line here: control characters become
+ * spaces (also in the texts below). */
 char *dcn_weldr_reply_errors(JsonObject *o);
 
 /* "a, b" from a depsolve error text ("... missing packages: a, b" or
  * "No match for argument: a"), or NULL. */
 char *dcn_weldr_reply_missing_packages(const char *msg);
 
-/* GET /api/status: backend, build and api ("?" when absent). */
-void dcn_weldr_reply_server(JsonObject *o, const char **backend, const char **build, const char **api);
+/* GET /api/status: "backend=B build=V api=N" for an event line (each "?"
+ * when absent, bytes outside visible ASCII as '?'). */
+char *dcn_weldr_reply_server(JsonObject *o);
 
 /* GET /api/v1/blueprints/depsolve/<name>: how many dependencies the first
  * blueprint has. */
 guint dcn_weldr_reply_dependencies(JsonObject *o);
 
 /* GET /api/v1/compose/status/<id>: the queue_status of id ("?" when it
- * has none), NULL when the reply does not list id; *size (may be NULL)
- * gets its image_size. */
+ * has none; visible ASCII, others as '?'), NULL when the reply does not
+ * list id (listed twice: the last); *size (may be NULL) gets its
+ * image_size (0 when it is not an integer). */
 char *dcn_weldr_reply_queue_status(JsonObject *o, const char *id, gint64 *size);
 
 /* POST /api/v1/compose: the build_id when it is a UUID, else NULL. */

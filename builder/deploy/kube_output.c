@@ -86,7 +86,8 @@ void dcn_kube_past_image_free(gpointer p)
 
 static gboolean owned_by(JsonObject *rs, const char *deployment)
 {
-    JsonNode *n = json_object_get_member(obj_member(rs, "metadata"), "ownerReferences");
+    JsonObject *meta = obj_member(rs, "metadata"); /* a ReplicaSet without metadata is owned by nobody */
+    JsonNode *n = meta ? json_object_get_member(meta, "ownerReferences") : NULL;
     JsonArray *owners = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
     for (guint i = 0; owners && i < json_array_get_length(owners); i++) {
         JsonNode *o = json_array_get_element(owners, i);

@@ -270,12 +270,17 @@ void dcn_oci_descriptor_clear(DcnOciDescriptor *d)
 
 JsonObject *dcn_oci_index_find(JsonObject *index, const char *tag)
 {
-    JsonArray *m = json_object_get_array_member(index, "manifests");
+    /* every member's type checked first: json-glib's typed getters assume it */
+    JsonNode *mn = json_object_get_member(index, "manifests");
+    JsonArray *m = mn && JSON_NODE_HOLDS_ARRAY(mn) ? json_node_get_array(mn) : NULL;
     for (guint i = 0; m && i < json_array_get_length(m); i++) {
-        JsonObject *d = json_array_get_object_element(m, i);
-        JsonObject *ann = d && json_object_has_member(d, "annotations") ? json_object_get_object_member(d, "annotations") : NULL;
-        if (ann && json_object_has_member(ann, DCN_OCI_REF_NAME) &&
-            g_strcmp0(json_object_get_string_member(ann, DCN_OCI_REF_NAME), tag) == 0)
+        JsonNode *dn = json_array_get_element(m, i);
+        JsonObject *d = JSON_NODE_HOLDS_OBJECT(dn) ? json_node_get_object(dn) : NULL;
+        JsonNode *an = d ? json_object_get_member(d, "annotations") : NULL;
+        JsonObject *ann = an && JSON_NODE_HOLDS_OBJECT(an) ? json_node_get_object(an) : NULL;
+        JsonNode *rn = ann ? json_object_get_member(ann, DCN_OCI_REF_NAME) : NULL;
+        if (rn && JSON_NODE_HOLDS_VALUE(rn) && json_node_get_value_type(rn) == G_TYPE_STRING &&
+            g_strcmp0(json_node_get_string(rn), tag) == 0)
             return d;
     }
     return NULL;

@@ -54,8 +54,8 @@ static int read_value(Cursor *c, char *out, size_t cap)
                     return -1;
                 ch = *c->p++;
             }
-            if ((unsigned char)ch < 0x20 && ch != '\t')
-                return -1;
+            if (((unsigned char)ch < 0x20 && ch != '\t') || ch == 0x7f)
+                return -1; /* CTLs are neither qdtext nor quoted-pair (RFC 9110 5.6.4) */
             if (out) {
                 if (n + 1 >= cap)
                     return -1;

@@ -78,7 +78,10 @@ char *dcn_registry_error_text(const char *body, gsize len)
         JsonObject *e = json_node_get_object(e0);
         const char *code = str_member(e, "code"), *msg = str_member(e, "message");
         g_autofree char *text = g_strdup_printf("%s%s%s", code ? code : "", code && msg ? ": " : "", msg ? msg : "");
-        return one_line(text, strlen(text));
+        g_autofree char *line = one_line(text, strlen(text));
+        if (*line)
+            return g_steal_pointer(&line);
+        /* neither a code nor a message as text: show the body */
     }
     g_autofree char *shown = one_line(body, len);
     return *shown ? g_steal_pointer(&shown) : g_strdup("no details");

@@ -18,9 +18,10 @@
 char *dcn_registry_parse_token(const char *body, gsize len, GError **error);
 
 /* The registry's error text for a message: "CODE: message" of the first
- * error in an errors body ({"errors":[{"code","message","detail"}]}),
- * else the start of the body, else "no details". Control characters become
- * spaces; at most DCN_REGISTRY_ERROR_TEXT_MAX bytes. Never NULL. */
+ * error in an errors body ({"errors":[{"code","message","detail"}]}) when
+ * it has either as a string, else the start of the body, else "no
+ * details". Control characters become spaces; at most
+ * DCN_REGISTRY_ERROR_TEXT_MAX bytes. Never NULL. */
 char *dcn_registry_error_text(const char *body, gsize len);
 
 #endif

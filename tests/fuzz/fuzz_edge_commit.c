@@ -32,7 +32,7 @@ static void verify_tree(OstreeRepo *staging, const DcnComposeOutput *out)
         OstreeObjectType type;
         ostree_object_name_deserialize(key, &csum, &type);
         if (!ostree_repo_fsck_object(staging, type, csum, NULL, &error)) {
-            dprintf(fuzz_report_fd, "staged object %s.%s does not verify: %s\n", csum,
+            dprintf(2, "staged object %s.%s does not verify: %s\n", csum,
                     ostree_object_type_to_string(type), error->message);
             abort();
         }

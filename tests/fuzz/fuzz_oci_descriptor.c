@@ -36,8 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(buf, data, size);
     JsonParser *p = json_parser_new();
-    if (json_parser_load_from_data(p, buf, (gssize)size, NULL) && JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
-        JsonObject *o = json_node_get_object(json_parser_get_root(p));
+    JsonNode *root = json_parser_load_from_data(p, buf, (gssize)size, NULL) ? json_parser_get_root(p) : NULL;
+    if (root && JSON_NODE_HOLDS_OBJECT(root)) {
+        JsonObject *o = json_node_get_object(root);
         check_descriptor(o);
         JsonNode *m = json_object_get_member(o, "manifests");
         if (m && JSON_NODE_HOLDS_ARRAY(m)) {

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # run-fuzz.sh [SECONDS]
 # Builds the libFuzzer targets in their own clang build directory and runs
-# each for SECONDS (default 20) with -max_len=8192. Exits non-zero when a
-# target crashes or breaks an invariant (the reproducer is kept under
-# artifacts/), 77 when clang or libFuzzer is not available (ctest: skipped).
+# each for SECONDS (default 20) with -max_len=8192 (65536 for the tarball
+# targets). Exits non-zero when a target crashes or breaks an invariant (the
+# reproducer is kept under artifacts/), 77 when clang or libFuzzer is not
+# available (ctest: skipped).
+#
+# The builder's targets start from tests/fuzz/corpus/<target>/ (seeds, and
+# crash-* reproducers of what they found, run first, so a fix that comes
+# undone fails here) with tests/fuzz/dict/<target>.dict; the hoster's seeds
+# and dictionaries are written below.
 #
 # Where: $DCN_BUILD_DIR/fuzz (its corpus/ grows from run to run) when
 # DCN_BUILD_DIR is set, else a temporary directory removed at exit.
@@ -12,7 +18,9 @@ set -euo pipefail
 secs=${1:-20}
 [[ $secs =~ ^[0-9]+$ ]] || { echo "usage: $0 [SECONDS]" >&2; exit 2; }
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-targets=(http_parse path_norm range trusted_proxy ostree_object)
+targets=(http_parse path_norm range trusted_proxy ostree_object
+         challenge registry_reply oci_descriptor ldd verify_status kube_output weldr_reply definition
+         archive edge_commit)
 
 cc=${DCN_FUZZ_CC:-clang}
 if ! command -v "$cc" >/dev/null 2>&1; then
@@ -154,9 +162,16 @@ for t in "${targets[@]}"; do
     log=$work/fuzz_$t.log
     echo "run-fuzz: fuzz_$t for ${secs}s" >&2
     rc=0
-    "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=8192 -timeout=10 \
-        -print_final_stats=1 -dict="$work/${dict[$t]}" \
-        -artifact_prefix="$work/artifacts/$t-" "$work/corpus/$t" >"$log" 2>&1 || rc=$?
+    mkdir -p "$work/corpus/$t"
+    d=$work/${dict[$t]:-}
+    [[ -n ${dict[$t]:-} ]] || d=$src/tests/fuzz/dict/$t.dict
+    saved=()
+    [[ -d $src/tests/fuzz/corpus/$t ]] && saved=("$src/tests/fuzz/corpus/$t")
+    max_len=8192
+    [[ $t == archive || $t == edge_commit ]] && max_len=65536
+    "$build/tests/fuzz/fuzz_$t" -max_total_time="$secs" -max_len=$max_len -timeout=10 \
+        -print_final_stats=1 -dict="$d" \
+        -artifact_prefix="$work/artifacts/$t-" "$work/corpus/$t" "${saved[@]}" >"$log" 2>&1 || rc=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)
     cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -n1 || true)
     if [[ $rc -ne 0 ]]; then
