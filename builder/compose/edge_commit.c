@@ -15,7 +15,8 @@
  * import below reads each object itself, checks that it is in normal form,
  * has the checksum it is named by and the structure ostree requires, then
  * writes it into staging, where libostree checks the checksum again
- * (content objects are only checked there). */
+ * (content objects are only checked there; what they unpack to counts
+ * against the tarball's limit). */
 #include "compose.h"
 #include "error.h"
 
@@ -152,11 +153,11 @@ static void dcn_archive_free(DcnArchive *a) { archive_read_free(a); }
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnArchive, dcn_archive_free)
 
 /* Reads the tarball: compose.json into *out_compose_json, the objects into
- * dest (XX/REST.ext). */
-static gboolean extract(const char *tarball, const char *dest, GBytes **out_compose_json, GError **error)
+ * dest (XX/REST.ext); *limits gets what the tarball was measured against. */
+static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *limits, GBytes **out_compose_json,
+                        GError **error)
 {
-    DcnTarLimits limits;
-    if (!dcn_tar_limits_init(&limits, tarball, dest, error))
+    if (!dcn_tar_limits_init(limits, tarball, dest, error))
         return FALSE;
     g_autoptr(DcnArchive) a = archive_read_new();
     archive_read_support_format_tar(a);
@@ -187,7 +188,7 @@ static gboolean extract(const char *tarball, const char *dest, GBytes **out_comp
         }
         const char *name = member_name(raw, error);
         mode_t type = archive_entry_filetype(e);
-        if (!name || !dcn_tar_limits_entry(&limits, raw, archive_entry_size(e), error)) {
+        if (!name || !dcn_tar_limits_entry(limits, raw, archive_entry_size(e), error)) {
             ok = FALSE;
             break;
         }
@@ -246,6 +247,7 @@ typedef struct {
     int dir_fd;        /* the extracted objects: XX/REST.ext */
     GHashTable *done;  /* "<checksum>.<type>" of the objects imported or present */
     DcnProgress *progress;
+    guint64 content_bytes, max_bytes; /* file contents declared so far (uncompressed); the tarball's limit */
 } Import;
 
 static int open_object(Import *im, const char *csum, OstreeObjectType type, GError **error)
@@ -332,8 +334,19 @@ static gboolean import_file(Import *im, const char *csum, GError **error)
     g_autofree guchar *written = NULL;
     /* without out_csum, write_content takes the expected checksum on trust
      * (libostree 2022.7): ask for the real one and compare */
-    if (!ostree_content_stream_parse(TRUE, in, (guint64)st.st_size, FALSE, &raw, &info, &xattrs, NULL, error) ||
-        !ostree_raw_file_to_content_stream(raw, info, xattrs, &content, &length, NULL, error) ||
+    if (!ostree_content_stream_parse(TRUE, in, (guint64)st.st_size, FALSE, &raw, &info, &xattrs, NULL, error))
+        return g_prefix_error(error, "%s.filez: ", csum), FALSE;
+    /* .filez is zlib: the tarball's limit holds for what it unpacks to too */
+    goffset size = g_file_info_get_size(info);
+    guint64 usize = size < 0 ? G_MAXUINT64 : (guint64)size;
+    im->content_bytes = usize > G_MAXUINT64 - im->content_bytes ? G_MAXUINT64 : im->content_bytes + usize;
+    if (im->content_bytes > im->max_bytes)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "%s.filez (%" G_GUINT64_FORMAT " bytes): the objects would unpack to more than %" G_GUINT64_FORMAT
+                           " bytes: refused as a tar bomb",
+                           csum, usize, im->max_bytes),
+               FALSE;
+    if (!ostree_raw_file_to_content_stream(raw, info, xattrs, &content, &length, NULL, error) ||
         !ostree_repo_write_content(im->staging, csum, content, length, &written, NULL, error))
         return g_prefix_error(error, "%s.filez: ", csum), FALSE;
     g_autofree char *actual = ostree_checksum_from_bytes(written);
@@ -408,7 +421,7 @@ static const char *json_str(JsonObject *o, const char *key)
 }
 
 static gboolean import_extracted(const DcnDefinition *def, OstreeRepo *staging, const char *dir, GBytes *cj,
-                                 DcnProgress *progress, DcnComposeOutput *out, GError **error)
+                                 guint64 max_bytes, DcnProgress *progress, DcnComposeOutput *out, GError **error)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     gsize len;
@@ -433,7 +446,7 @@ static gboolean import_extracted(const DcnDefinition *def, OstreeRepo *staging, 
         dcn_progress_event(progress, "warning", "msg=\"edge-commit says version %s; staging it as %s\"", version,
                            def->version);
 
-    Import im = {.staging = staging, .progress = progress,
+    Import im = {.staging = staging, .progress = progress, .max_bytes = max_bytes,
                  .done = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL)};
     im.dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (im.dir_fd < 0) {
@@ -479,7 +492,9 @@ static gboolean edge_run(const DcnDefinition *def, OstreeRepo *staging, DcnProgr
     if (!g_mkdtemp(dir))
         return g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Creating %s: %s", dir, g_strerror(errno)), FALSE;
     g_autoptr(GBytes) cj = NULL;
-    gboolean ok = extract(src, dir, &cj, error) && import_extracted(def, staging, dir, cj, progress, out, error);
+    DcnTarLimits limits;
+    gboolean ok = extract(src, dir, &limits, &cj, error) &&
+                  import_extracted(def, staging, dir, cj, limits.max_bytes, progress, out, error);
     if (!ok)
         g_prefix_error(error, "Reading edge-commit tarball %s: ", src);
     g_autoptr(GError) rm_error = NULL;

@@ -7,7 +7,8 @@
 # backend (what osbuild-composer sends back, extracted under staging/tmp):
 # '..', absolute names, symlinks and hard links pointing outside, device
 # nodes and fifos, a sparse entry of 1 TiB, tar bombs (data that compresses
-# away, a million entries), compose.json twice, corrupt objects: each a clear
+# away, a million entries, an object that unpacks to 100 MiB), compose.json
+# twice, corrupt objects: each a clear
 # error naming the entry, nothing outside staging, nothing left in
 # staging/tmp, nothing staged, nothing published. Ordinary absolute symlinks
 # inside the tree are kept as they are; tar, tar.gz, tar.zst and tar.xz all
@@ -78,6 +79,10 @@ truncate -s 1T "$obj" # sparse: a 1 TiB entry in a tarball of a few KiB
 tar -S -C ecbig -cf ec-sparse.tar repo
 truncate -s 0 "$obj" && head -c 200M /dev/zero >"$obj"
 tar -C ecbig --zstd -cf ec-bomb.tar.zst repo && rm -rf ecbig
+# an object that unpacks to 100 MiB: its .filez (zlib) is a few hundred KiB
+mkdir -p zeros/usr ecz && head -c 100M /dev/zero >zeros/usr/zeros && ostree init --mode=archive --repo=ecz/repo
+cz=$(ostree --repo=ecz/repo commit -b "$REF" --tree=dir=zeros -s composer) && rm -rf zeros
+printf '{"ref": "%s", "ostree-commit": "%s"}\n' "$REF" "$cz" >ecz/compose.json && tar -C ecz -cf ec-zlib-bomb.tar compose.json repo
 : >f && awk 'BEGIN { for (i = 0; i <= 1000000; i++) print "f" }' >many.list
 tar --hard-dereference -cf - -T many.list | zstd -q -1 >ec-many.tar.zst
 OUTSIDE=$T/outside python3 - <<'PY'
@@ -123,6 +128,7 @@ edge fifo "entry 'repo/fifo' is a fifo: only files and directories belong" ec-fi
 edge sparse "entry 'repo/objects/aa/b*\.filez' (1099511627776 bytes): the tarball would expand to more than 67108864 bytes .*refused as a tar bomb" ec-sparse.tar
 edge bomb "entry 'repo/objects/aa/b*\.filez' (209715200 bytes): the tarball would expand to more than 67108864 bytes .*refused as a tar bomb" ec-bomb.tar.zst
 edge many-entries "entry 'f' (0 bytes): the tarball would expand to more than 67108864 bytes .*refused as a tar bomb" ec-many.tar.zst
+edge zlib-bomb "edge-commit repo: [0-9a-f]\{64\}\.filez (104857600 bytes): the objects would unpack to more than 67108864 bytes: refused as a tar bomb" ec-zlib-bomb.tar
 edge compose-json-twice "entry 'compose.json': compose.json appears twice" ec-twice.tar
 edge corrupt-dirtree "edge-commit repo: [0-9a-f]\{64\}\.dirtree is corrupt: its content has checksum" ec-corrupt-tree.tar
 edge corrupt-file "edge-commit repo: [0-9a-f]\{64\}\.filez: " ec-corrupt-file.tar
