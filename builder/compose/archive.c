@@ -242,6 +242,10 @@ static gboolean import_entry(Importer *im, struct archive_entry *e, GError **err
             return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': empty symlink target",
                                member),
                    FALSE;
+        if (!g_utf8_validate(target, -1, NULL)) /* ostree keeps targets as GVariant strings: UTF-8 only */
+            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                               "entry '%s': the symlink target is not UTF-8 text", member),
+                   FALSE;
         g_file_info_set_file_type(info, G_FILE_TYPE_SYMBOLIC_LINK);
         g_file_info_set_symlink_target(info, target);
         g_file_info_set_size(info, 0);

@@ -57,8 +57,8 @@ gboolean dcn_tar_limits_entry(DcnTarLimits *l, const char *member, gint64 size, 
 
 /* compose/archive.c: reads a tar (plain, gz, zst, xz) into mtree without
  * touching the filesystem: entries with '..', entries below a non-directory
- * (a symlink), hard links to unknown entries, and tarballs past the limits
- * above are errors naming the entry;
+ * (a symlink), hard links to unknown entries, symlink targets that are not
+ * UTF-8, and tarballs past the limits above are errors naming the entry;
  * device nodes, fifos and sockets are skipped and counted. Modes, uid/gid,
  * symlink targets and xattrs are kept. */
 gboolean dcn_archive_to_mtree(OstreeRepo *repo, const char *path, OstreeMutableTree *mtree, DcnProgress *progress,

@@ -50,11 +50,14 @@ with tarfile.open("through-rel-symlink.tar", "w") as t:
     add(t, "a/escaped")
 with tarfile.open("badlink.tar", "w") as t:
     add(t, "x", type=tarfile.LNKTYPE, linkname="not/there")
+with tarfile.open("target-not-utf8.tar", "w", format=tarfile.GNU_FORMAT, encoding="latin-1") as t:
+    add(t, "usr/x", type=tarfile.SYMTYPE, linkname="/usr/\xff")
 PY
 expect_fail "'..' entry" "entry '../outside/escaped': '..' in a member name is not allowed" -- builder compose -f def.yaml --source dotdot.tar
 expect_fail "write through symlink" "entry 'etc/passwd' would be written through 'etc', which is a symlink" -- builder compose -f def.yaml --source through-symlink.tar
 expect_fail "write through relative symlink" "entry 'a/escaped' would be written through 'a'" -- builder compose -f def.yaml --source through-rel-symlink.tar
 expect_fail "dangling hard link" "hard link to 'not/there'" -- builder compose -f def.yaml --source badlink.tar
+expect_fail "symlink target not UTF-8" "entry 'usr/x': the symlink target is not UTF-8 text" -- builder compose -f def.yaml --source target-not-utf8.tar
 tar -C rootfs -czf full.tar.gz .
 head -c 150000 full.tar.gz >truncated.tar.gz
 expect_fail "truncated tarball" "Reading archive .*truncated.tar.gz" -- builder compose -f def.yaml --source truncated.tar.gz
