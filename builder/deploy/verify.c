@@ -25,14 +25,18 @@ gboolean dcn_verify_parse_status(const char *body, gsize len, const char *ref, D
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "/-/status is not a JSON object");
         return FALSE;
     }
+    /* each member's type checked first: json-glib's typed getters assume it */
     JsonObject *o = json_node_get_object(root);
-    out->ready = json_object_get_boolean_member_with_default(o, "ready", FALSE);
-    out->draining = json_object_get_boolean_member_with_default(o, "draining", FALSE);
-    JsonObject *refs = json_object_has_member(o, "refs") && JSON_NODE_HOLDS_OBJECT(json_object_get_member(o, "refs"))
-                           ? json_object_get_object_member(o, "refs")
-                           : NULL;
-    const char *c = refs ? json_object_get_string_member_with_default(refs, ref, NULL) : NULL;
-    out->commit = c ? g_strdup(c) : NULL;
+    JsonNode *ready = json_object_get_member(o, "ready"), *draining = json_object_get_member(o, "draining");
+    out->ready = ready && JSON_NODE_HOLDS_VALUE(ready) && json_node_get_value_type(ready) == G_TYPE_BOOLEAN &&
+                 json_node_get_boolean(ready);
+    out->draining = draining && JSON_NODE_HOLDS_VALUE(draining) &&
+                    json_node_get_value_type(draining) == G_TYPE_BOOLEAN && json_node_get_boolean(draining);
+    JsonNode *refs = json_object_get_member(o, "refs");
+    JsonNode *c = refs && JSON_NODE_HOLDS_OBJECT(refs) ? json_object_get_member(json_node_get_object(refs), ref) : NULL;
+    out->commit = c && JSON_NODE_HOLDS_VALUE(c) && json_node_get_value_type(c) == G_TYPE_STRING
+                      ? g_strdup(json_node_get_string(c))
+                      : NULL;
     return TRUE;
 }
 

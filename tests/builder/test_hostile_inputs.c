@@ -23,6 +23,7 @@
 #include "kube_output.h"
 #include "oci.h"
 #include "registry_reply.h"
+#include "verify.h"
 #include "weldr_reply.h"
 
 #define ID "7e1a2b3c-0d4e-4f50-8a6b-7c8d9e0f1a2b"
@@ -235,6 +236,32 @@ static void test_weldr_reply_shapes(void **state)
     }
 }
 
+static void test_verify_status_shapes(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *body;
+        gboolean ok, ready, draining;
+        const char *commit;
+    } cases[] = {
+        {"{\"ready\":true,\"draining\":{\"r\":\"1f\"}}", TRUE, TRUE, FALSE, NULL}, /* found by fuzz_verify_status */
+        {"{\"ready\":{},\"draining\":[],\"refs\":{\"a/b\":{}}}", TRUE, FALSE, FALSE, NULL},
+        {"{\"ready\":1,\"draining\":\"yes\",\"refs\":{\"a/b\":5}}", TRUE, FALSE, FALSE, NULL},
+        {"{\"ready\":true,\"draining\":true,\"refs\":{\"a/b\":\"c1\"}}", TRUE, TRUE, TRUE, "c1"},
+        {"  ", FALSE, FALSE, FALSE, NULL},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        DcnServed s;
+        GError *error = NULL;
+        assert_int_equal(dcn_verify_parse_status(cases[i].body, strlen(cases[i].body), "a/b", &s, &error), cases[i].ok);
+        assert_int_equal(s.ready, cases[i].ready);
+        assert_int_equal(s.draining, cases[i].draining);
+        assert_string_equal(s.commit ? s.commit : "(none)", cases[i].commit ? cases[i].commit : "(none)");
+        dcn_served_clear(&s);
+        g_clear_error(&error);
+    }
+}
+
 static void test_tar_limits(void **state)
 {
     (void)state;
@@ -283,6 +310,7 @@ int main(void)
         cmocka_unit_test(test_oci_index_find_shapes),
         cmocka_unit_test(test_kube_replicasets_shapes),
         cmocka_unit_test(test_weldr_reply_shapes),
+        cmocka_unit_test(test_verify_status_shapes),
         cmocka_unit_test(test_tar_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
