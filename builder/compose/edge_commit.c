@@ -226,7 +226,7 @@ static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *lim
         if (metadata && archive_entry_size(e) > OSTREE_MAX_METADATA_SIZE) {
             ok = FALSE, g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                                     "entry '%s': a metadata object of %" G_GINT64_FORMAT " bytes (ostree's limit is %u)",
-                                    raw, (gint64)archive_entry_size(e), OSTREE_MAX_METADATA_SIZE);
+                                    raw, (gint64)archive_entry_size(e), (guint)OSTREE_MAX_METADATA_SIZE);
             break;
         }
         if (!(ok = write_object(a, dir_fd, path, raw, error)))
