@@ -154,8 +154,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnArchive, dcn_archive_free)
 
 /* Reads the tarball: compose.json into *out_compose_json, the objects into
  * dest (XX/REST.ext); *limits gets what the tarball was measured against. */
-static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *limits, GBytes **out_compose_json,
-                        GError **error)
+static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *limits, DcnProgress *progress,
+                        GBytes **out_compose_json, GError **error)
 {
     if (!dcn_tar_limits_init(limits, tarball, dest, error))
         return FALSE;
@@ -172,6 +172,10 @@ static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *lim
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dest, g_strerror(errno)), FALSE;
     g_autoptr(GByteArray) json = NULL;
     gboolean ok = TRUE;
+    /* files: objects written; bytes: of the tarball read (its size is the total) */
+    guint64 files = 0;
+    dcn_progress_begin(progress, "extract", "files");
+    dcn_progress_set_total(progress, 0, limits->tarball_size);
     for (;;) {
         struct archive_entry *e;
         int r = archive_read_next_header(a, &e);
@@ -231,12 +235,17 @@ static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *lim
         }
         if (!(ok = write_object(a, dir_fd, path, raw, error)))
             break;
+        dcn_progress_set(progress, ++files, (guint64)archive_filter_bytes(a, -1));
     }
     close(dir_fd);
     if (ok && !json)
         ok = FALSE, g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "no compose.json in the tarball");
-    if (ok)
+    if (ok) {
         *out_compose_json = g_byte_array_free_to_bytes(g_steal_pointer(&json));
+        dcn_progress_end(progress);
+    } else {
+        dcn_progress_cancel(progress);
+    }
     return ok;
 }
 
@@ -453,7 +462,7 @@ static gboolean import_extracted(const DcnDefinition *def, OstreeRepo *staging, 
         g_hash_table_unref(im.done);
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dir, g_strerror(errno)), FALSE;
     }
-    dcn_progress_reset(progress, "objects");
+    dcn_progress_begin(progress, "import", "objects");
     g_autoptr(GVariant) cv = load_metadata(&im, OSTREE_OBJECT_TYPE_COMMIT, commit, error);
     g_autoptr(GVariant) contents = cv ? g_variant_get_child_value(cv, 6) : NULL;
     g_autoptr(GVariant) dirmeta = cv ? g_variant_get_child_value(cv, 7) : NULL;
@@ -462,9 +471,11 @@ static gboolean import_extracted(const DcnDefinition *def, OstreeRepo *staging, 
     gboolean ok = cv && import_dirmeta(&im, meta_csum, error) && import_dirtree(&im, contents_csum, 0, error);
     close(im.dir_fd);
     g_hash_table_unref(im.done);
-    if (!ok)
+    if (!ok) {
+        dcn_progress_cancel(progress);
         return g_prefix_error(error, "edge-commit repo: "), FALSE;
-    dcn_progress_flush(progress);
+    }
+    dcn_progress_end(progress);
 
     /* keep composer's metadata (package list, input hash...), not its version or bindings */
     g_autoptr(GVariant) meta = g_variant_get_child_value(cv, 0);
@@ -493,7 +504,7 @@ static gboolean edge_run(const DcnDefinition *def, OstreeRepo *staging, DcnProgr
         return g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Creating %s: %s", dir, g_strerror(errno)), FALSE;
     g_autoptr(GBytes) cj = NULL;
     DcnTarLimits limits;
-    gboolean ok = extract(src, dir, &limits, &cj, error) &&
+    gboolean ok = extract(src, dir, &limits, progress, &cj, error) &&
                   import_extracted(def, staging, dir, cj, limits.max_bytes, progress, out, error);
     if (!ok)
         g_prefix_error(error, "Reading edge-commit tarball %s: ", src);

@@ -91,7 +91,7 @@ static void fuzz_tarball_init(void)
     t->def->ref = g_strdup("rhel/9/x86_64/edge");
     t->def->compose_source = g_strdup(t->input);
     t->def->staging = staging;
-    dcn_progress_init(&t->progress, "compose");
+    dcn_progress_init(&t->progress, "compose", NULL); /* stderr, log mode, no ticker */
 }
 
 /* Runs backend on data inside an aborted transaction; checks the outcome
