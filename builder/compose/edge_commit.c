@@ -309,15 +309,17 @@ static gboolean have(Import *im, OstreeObjectType type, const char *csum, gboole
         return *out = TRUE, TRUE;
     if (!ostree_repo_has_object(im->staging, type, csum, out, NULL, error))
         return FALSE;
-    if (*out)
+    if (*out) {
         g_hash_table_add(im->done, g_steal_pointer(&key));
+        dcn_progress_add(im->progress, 1, 0); /* looked at, nothing imported */
+    }
     return TRUE;
 }
 
-static void mark_done(Import *im, OstreeObjectType type, const char *csum)
+static void mark_done(Import *im, OstreeObjectType type, const char *csum, guint64 bytes)
 {
     g_hash_table_add(im->done, ostree_object_to_string(csum, type));
-    dcn_progress_add(im->progress, 1, 0);
+    dcn_progress_add(im->progress, 1, bytes);
 }
 
 static gboolean import_file(Import *im, const char *csum, GError **error)
@@ -363,7 +365,7 @@ static gboolean import_file(Import *im, const char *csum, GError **error)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                            "%s.filez is corrupt: its content has checksum %s", csum, actual),
                FALSE;
-    mark_done(im, OSTREE_OBJECT_TYPE_FILE, csum);
+    mark_done(im, OSTREE_OBJECT_TYPE_FILE, csum, (guint64)st.st_size);
     return TRUE;
 }
 
@@ -371,7 +373,7 @@ static gboolean import_metadata(Import *im, OstreeObjectType type, const char *c
 {
     if (!ostree_repo_write_metadata(im->staging, type, csum, v, NULL, NULL, error))
         return g_prefix_error(error, "%s.%s: ", csum, ostree_object_type_to_string(type)), FALSE;
-    mark_done(im, type, csum);
+    mark_done(im, type, csum, g_variant_get_size(v));
     return TRUE;
 }
 
