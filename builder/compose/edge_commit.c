@@ -19,6 +19,7 @@
  * against the tarball's limit). */
 #include "compose.h"
 #include "error.h"
+#include "json.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -437,12 +438,9 @@ static gboolean import_extracted(const DcnDefinition *def, OstreeRepo *staging, 
     g_autoptr(JsonParser) parser = json_parser_new();
     gsize len;
     const char *data = g_bytes_get_data(cj, &len);
-    if (!json_parser_load_from_data(parser, data, (gssize)len, error))
-        return g_prefix_error(error, "compose.json: "), FALSE;
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root))
-        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "compose.json: not an object"), FALSE;
-    JsonObject *o = json_node_get_object(root);
+    JsonObject *o = dcn_json_parse_object(parser, data, len, "compose.json", error);
+    if (!o)
+        return FALSE;
     const char *commit = json_str(o, "ostree-commit");
     if (!commit || !ostree_validate_checksum_string(commit, NULL))
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,

@@ -64,6 +64,10 @@ const char *dcn_json_arr_str(JsonArray *a, guint i)
 JsonObject *dcn_json_parse_object(JsonParser *parser, const char *data, gsize len, const char *what, GError **error)
 {
     g_autoptr(GError) local = NULL;
+    if (!data || len == 0) { /* json-glib asserts on NULL data: an empty body is input, not a bug */
+        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s: empty", what);
+        return NULL;
+    }
     if (len > G_MAXSSIZE || !json_parser_load_from_data(parser, data, (gssize)len, &local)) {
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s: not JSON: %s", what,
                     local ? local->message : "too large");

@@ -31,4 +31,10 @@ tar -C ec -cf bad.tar compose.json repo
 if builder compose -f def.yaml --version 1.0.1 --backend edge-commit --source bad.tar 2>err; then fail "compose.json without a commit accepted"; fi
 grep -q "'ostree-commit' is missing" err || fail "unclear error: $(cat err)"
 pass "edge-commit tarball without ostree-commit refused"
+
+: >ec/compose.json # an empty compose.json once aborted the builder inside json-glib (found by fuzz_edge_commit)
+tar -C ec -cf empty.tar compose.json repo
+if builder compose -f def.yaml --version 1.0.2 --backend edge-commit --source empty.tar 2>err; then fail "empty compose.json accepted"; fi
+grep -q "compose.json: empty" err || fail "unclear error: $(cat err)"
+pass "edge-commit tarball with an empty compose.json refused"
 echo "1 passed, 0 failed"
