@@ -9,8 +9,6 @@
 #include <string.h>
 #include <yaml.h>
 
-G_DEFINE_QUARK(dcn-builder-error-quark, dcn_builder_error)
-
 typedef enum {
     KT_MAP,     /* a nested mapping: its keys are "parent.child" entries */
     KT_STRING,  /* a non-empty single-line string, checked by `check` */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "plan.h"
 #include "provision.h"
 #include "stage.h"
 

@@ -11,35 +11,6 @@
 #include "error.h"
 #include "preflight.h"
 #include "stage.h"
-#include "state.h"
-
-static gboolean stage_check(DcnStageCtx *ctx, GError **error);
-
-typedef struct {
-    const char *name;
-    gboolean (*run)(DcnStageCtx *ctx, GError **error);
-    const char *summary;
-    gboolean dry_run_ok; /* honours --dry-run (the others refuse it rather than act) */
-} StageDef;
-
-static const StageDef stages[] = {
-    {"run", dcn_stage_run, "the whole release: provision, install, compose, publish, package, push, teardown, deploy (resumes; --dry-run)", TRUE},
-    {"provision", dcn_stage_provision, "create or find the builder (provider.kind local, ssh, libvirt, kubevirt)", TRUE},
-    {"install", dcn_stage_install, "install and enable osbuild-composer on the builder over SSH (idempotent)", TRUE},
-    {"teardown", dcn_stage_teardown, "delete the builder VM and everything provision made (idempotent)", TRUE},
-    {"compose", dcn_stage_compose, "turn compose.source into a staged commit for this version", TRUE},
-    {"publish", dcn_stage_publish, "publish the staged version: commit on the ref, deltas, signed summary, prune", FALSE},
-    {"rollback", dcn_stage_rollback, "point the ref at an earlier kept version (--to VERSION or --steps N)", FALSE},
-    {"prune", dcn_stage_prune, "remove what is beyond keep once prune_grace has passed (publish does this too)", FALSE},
-    {"status", dcn_stage_status, "show kept versions, commits, dates, sizes, deltas, what waits for prune", TRUE},
-    {"check", stage_check, "check the definition and everything `run` would need (the preflight alone); change nothing", TRUE},
-    {"kickstart", dcn_stage_kickstart, "write the kickstart template next to the repo", FALSE},
-    {"iso", dcn_stage_iso, "make the installer ISO from iso.boot_iso: inst.ks= the served kickstart (network) or the version on the ISO (offline)", FALSE},
-    {"package", dcn_stage_package, "write the hosting image of the head version (OCI layout; layers shared across versions)", FALSE},
-    {"push", dcn_stage_push, "push the packaged image to registry.url by tag; the digest goes to push.json", FALSE},
-    {"deploy", dcn_stage_deploy, "roll the pushed image (pinned by digest) out on the cluster, wait, verify what is served", TRUE},
-    {"undo", dcn_stage_undo, "roll the cluster back to the previous image (--to VERSION, --steps N or --image REF)", TRUE},
-};
 
 /* Flags that override definition keys; the environment variable is
  * DCN_BUILDER_ + the flag in upper case with '-' as '_'. */
@@ -146,7 +117,9 @@ static const OverrideDef *find_override(const char *flag)
 static char *usage_description(void)
 {
     GString *s = g_string_new("Stages:\n");
-    for (size_t i = 0; i < G_N_ELEMENTS(stages); i++)
+    size_t n = 0;
+    const DcnStageDef *stages = dcn_stages(&n);
+    for (size_t i = 0; i < n; i++)
         g_string_append_printf(s, "  %-10s %s\n", stages[i].name, stages[i].summary);
     g_string_append_printf(s, "  %-10s %s\n", "version",
                            "print dcn-builder's own version and the commit it was built from (no -f needed); "
@@ -184,67 +157,6 @@ static void print_json(const char *stage, JsonObject *result, const GError *erro
     fflush(stdout);
 }
 
-/* The preflight (preflight.h): the definition's problems and what the
- * stages about to run (run: those left; else the stage itself) will need,
- * all in one error (exit 2) before anything starts. Warnings become events.
- * result gets "problems" (and, for check, "stages" and "warnings"). */
-static gboolean preflight(const StageDef *stage, DcnDefinition *def, const Cli *cli, DcnStageCtx *ctx, GError **error)
-{
-    if (dcn_definition_finished(def)) {
-        gboolean whole_run = strcmp(stage->name, "run") == 0 || strcmp(stage->name, "check") == 0;
-        const char *one[] = {stage->name, NULL};
-        g_auto(GStrv) plan = whole_run ? dcn_run_plan(def, cli->dry_run) : g_strdupv((char **)one);
-        DcnPreflightPlan p = {(const char *const *)plan, cli->dry_run, cli->image != NULL};
-        g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-        dcn_preflight_check(def, &p, warnings);
-        JsonArray *wa = json_array_new();
-        for (guint i = 0; i < warnings->len; i++) {
-            g_autofree char *q = g_strescape(warnings->pdata[i], NULL);
-            dcn_progress_event(&ctx->progress, "warning", "msg=\"%s\"", q);
-            json_array_add_string_element(wa, warnings->pdata[i]);
-        }
-        if (strcmp(stage->name, "check") == 0) {
-            JsonArray *sa = json_array_new();
-            for (char **s = plan; *s; s++)
-                json_array_add_string_element(sa, *s);
-            json_object_set_array_member(ctx->result, "stages", sa);
-            json_object_set_array_member(ctx->result, "warnings", json_array_ref(wa));
-        }
-        json_array_unref(wa);
-    }
-    const GPtrArray *problems = dcn_definition_problems(def);
-    if (!problems->len)
-        return TRUE;
-    JsonArray *pa = json_array_new();
-    GString *msg = g_string_new(NULL);
-    g_string_printf(msg, "%u problem%s in %s; nothing was started:", problems->len, problems->len == 1 ? "" : "s",
-                    cli->file);
-    for (guint i = 0; i < problems->len; i++) {
-        json_array_add_string_element(pa, problems->pdata[i]);
-        g_string_append_printf(msg, "\n  %s", (const char *)problems->pdata[i]);
-    }
-    json_object_set_array_member(ctx->result, "problems", pa);
-    g_set_error_literal(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION, msg->str);
-    g_string_free(msg, TRUE);
-    return FALSE;
-}
-
-/* check: the preflight alone (it ran before this, and passed). */
-static gboolean stage_check(DcnStageCtx *ctx, GError **error)
-{
-    JsonArray *a = json_object_get_array_member(ctx->result, "stages");
-    GString *s = g_string_new(NULL);
-    for (guint i = 0; a && i < json_array_get_length(a); i++)
-        g_string_append_printf(s, "%s%s", i ? " " : "", json_array_get_string_element(a, i));
-    dcn_progress_event(&ctx->progress, "ok", "version=%s stages=\"%s\"", ctx->def->version, s->str);
-    if (!ctx->json)
-        printf("%s: ready for %s %s\n", ctx->def->path ? ctx->def->path : "definition",
-               s->len ? s->str : "nothing (this version's run is finished)", ctx->def->version);
-    g_string_free(s, TRUE);
-    json_object_set_boolean_member(ctx->result, "changed", FALSE);
-    return TRUE;
-}
-
 static int fail(const char *stage, gboolean json, JsonObject *result, GError *error)
 {
     fprintf(stderr, "dcn-builder: %s%s%s\n", stage ? stage : "", stage ? ": " : "", error->message);
@@ -258,24 +170,32 @@ static int fail(const char *stage, gboolean json, JsonObject *result, GError *er
     return code;
 }
 
-int main(int argc, char **argv)
+static void cli_clear(Cli *cli)
 {
-    Cli cli = {.set = g_ptr_array_new_with_free_func(g_free)};
-    GError *error = NULL;
+    g_ptr_array_unref(cli->set);
+    g_free(cli->file);
+    g_free(cli->to);
+    g_free(cli->abort_after);
+    g_free(cli->image);
+    g_free(cli->progress);
+}
 
+/* The options: the fixed ones, then one per override (on_override). */
+static GOptionContext *option_context(Cli *cli)
+{
     GOptionEntry fixed[] = {
-        {"file", 'f', 0, G_OPTION_ARG_FILENAME, &cli.file, "image definition (YAML)", "FILE"},
-        {"json", 0, 0, G_OPTION_ARG_NONE, &cli.json, "print one JSON line with the result on stdout", NULL},
-        {"to", 0, 0, G_OPTION_ARG_STRING, &cli.to, "rollback: version to go back to", "VERSION"},
-        {"steps", 0, 0, G_OPTION_ARG_INT, &cli.steps, "rollback: go back N versions", "N"},
-        {"dry-run", 0, 0, G_OPTION_ARG_NONE, &cli.dry_run, "print what would be done (commands, manifests); change nothing", NULL},
-        {"image", 0, 0, G_OPTION_ARG_STRING, &cli.image, "deploy/undo: image to roll out, REF@sha256:... (default: what push pushed)", "REF"},
-        {"progress", 0, 0, G_OPTION_ARG_STRING, &cli.progress,
+        {"file", 'f', 0, G_OPTION_ARG_FILENAME, &cli->file, "image definition (YAML)", "FILE"},
+        {"json", 0, 0, G_OPTION_ARG_NONE, &cli->json, "print one JSON line with the result on stdout", NULL},
+        {"to", 0, 0, G_OPTION_ARG_STRING, &cli->to, "rollback: version to go back to", "VERSION"},
+        {"steps", 0, 0, G_OPTION_ARG_INT, &cli->steps, "rollback: go back N versions", "N"},
+        {"dry-run", 0, 0, G_OPTION_ARG_NONE, &cli->dry_run, "print what would be done (commands, manifests); change nothing", NULL},
+        {"image", 0, 0, G_OPTION_ARG_STRING, &cli->image, "deploy/undo: image to roll out, REF@sha256:... (default: what push pushed)", "REF"},
+        {"progress", 0, 0, G_OPTION_ARG_STRING, &cli->progress,
          "how long steps show on stderr: auto (tty at a terminal without --json, else log), tty (one live line), "
          "log (event=progress lines), none", "MODE"},
-        {"progress-interval", 0, 0, G_OPTION_ARG_DOUBLE, &cli.progress_interval,
+        {"progress-interval", 0, 0, G_OPTION_ARG_DOUBLE, &cli->progress_interval,
          "log mode: a progress line at least this often while a step runs (default 10)", "SECONDS"},
-        {"abort-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &cli.abort_after, "test hook", "STEP"},
+        {"abort-after", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_STRING, &cli->abort_after, "test hook", "STEP"},
     };
     GOptionEntry all[G_N_ELEMENTS(fixed) + G_N_ELEMENTS(overrides) + 1];
     memset(all, 0, sizeof all);
@@ -284,180 +204,191 @@ int main(int argc, char **argv)
         all[G_N_ELEMENTS(fixed) + i] = (GOptionEntry){overrides[i].flag, 0, 0, G_OPTION_ARG_CALLBACK,
                                                       (gpointer)on_override, overrides[i].help, overrides[i].arg};
 
-    g_autoptr(GOptionContext) octx = g_option_context_new("<stage> -f FILE");
-    GOptionGroup *group = g_option_group_new("dcn-builder", "dcn-builder", "options", &cli, NULL);
-    g_option_group_add_entries(group, all);
+    GOptionContext *octx = g_option_context_new("<stage> -f FILE");
+    GOptionGroup *group = g_option_group_new("dcn-builder", "dcn-builder", "options", cli, NULL);
+    g_option_group_add_entries(group, all); /* copies the entries */
     g_option_context_set_main_group(octx, group);
     g_autofree char *desc = usage_description();
     g_option_context_set_description(octx, desc);
     g_option_context_set_summary(octx, "Compose and publish OS versions into a hosted ostree repository.");
+    return octx;
+}
 
-    /* environment first, so flags win */
+static gboolean env_true(const char *name)
+{
+    const char *e = g_getenv(name);
+    return e && strcmp(e, "1") == 0;
+}
+
+/* The environment's value of a flag the command line did not give. */
+static void env_string(char **field, const char *name)
+{
     const char *e;
-    if (!cli.json && (e = g_getenv("DCN_BUILDER_JSON")) && strcmp(e, "1") == 0)
-        cli.json = TRUE;
-    if (!g_option_context_parse(octx, &argc, &argv, &error)) {
-        g_prefix_error(&error, "usage: ");
-        error->domain = DCN_BUILDER_ERROR, error->code = DCN_BUILDER_ERROR_USAGE;
-        return fail(NULL, cli.json, NULL, error);
-    }
-    if (!cli.json && (e = g_getenv("DCN_BUILDER_JSON")) && strcmp(e, "1") == 0)
-        cli.json = TRUE;
+    if (!*field && (e = g_getenv(name)) && *e)
+        *field = g_strdup(e);
+}
 
-    if (argc == 2 && strcmp(argv[1], "version") == 0) {
-        /* the program's own version: --version is the image version a stage works on */
-        if (cli.json)
-            printf("{\"program\":\"dcn-builder\",\"version\":\"%s\",\"commit\":\"%s\"}\n", dcn_build_version(),
-                   dcn_build_commit());
-        else
-            printf("dcn-builder %s (commit %s)\n", dcn_build_version(), dcn_build_commit());
-        return 0;
+/* Parses the command line; the stage named on it goes to *out_stage
+ * (NULL for the `version` command). */
+static gboolean parse_command_line(Cli *cli, int *argc, char ***argv, const DcnStageDef **out_stage, GError **error)
+{
+    *out_stage = NULL;
+    g_autoptr(GOptionContext) octx = option_context(cli);
+    /* environment first, so flags win */
+    cli->json = env_true("DCN_BUILDER_JSON");
+    if (!g_option_context_parse(octx, argc, argv, error)) {
+        g_prefix_error(error, "usage: ");
+        (*error)->domain = DCN_BUILDER_ERROR, (*error)->code = DCN_BUILDER_ERROR_USAGE;
+        return FALSE;
     }
-    const StageDef *stage = NULL;
-    for (size_t i = 0; argc >= 2 && i < G_N_ELEMENTS(stages); i++)
-        if (strcmp(argv[1], stages[i].name) == 0)
-            stage = &stages[i];
-    if (!stage || argc > 2) {
-        g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
-                    argc < 2 ? "no stage given (try --help)" : stage ? "unexpected argument '%s'" : "unknown stage '%s'",
-                    argc < 2 ? "" : argv[argc > 2 && stage ? 2 : 1]);
-        return fail(NULL, cli.json, NULL, error);
-    }
+    cli->json |= env_true("DCN_BUILDER_JSON");
+    if (*argc == 2 && strcmp((*argv)[1], "version") == 0)
+        return TRUE;
+    const DcnStageDef *stage = *argc >= 2 ? dcn_stage_find((*argv)[1]) : NULL;
+    if (!stage || *argc > 2)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                           *argc < 2 ? "no stage given (try --help)"
+                           : stage   ? "unexpected argument '%s'"
+                                     : "unknown stage '%s'",
+                           *argc < 2 ? "" : (*argv)[*argc > 2 && stage ? 2 : 1]),
+               FALSE;
+    *out_stage = stage;
+    return TRUE;
+}
 
-    if (!cli.file && (e = g_getenv("DCN_BUILDER_FILE")) && *e)
-        cli.file = g_strdup(e);
-    if (!cli.file) {
-        g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE, "no image definition: give -f FILE");
-        return fail(stage->name, cli.json, NULL, error);
-    }
+/* dcn-builder's own version: --version is the image version a stage works on. */
+static int print_program_version(const Cli *cli)
+{
+    if (cli->json)
+        printf("{\"program\":\"dcn-builder\",\"version\":\"%s\",\"commit\":\"%s\"}\n", dcn_build_version(),
+               dcn_build_commit());
+    else
+        printf("dcn-builder %s (commit %s)\n", dcn_build_version(), dcn_build_commit());
+    return 0;
+}
 
+/* The definition: the file, then the environment's overrides, then the
+ * flags'. Its problems are listed by the preflight; NULL only when there is
+ * nothing to look at (no file, unreadable, not YAML, a bad override). */
+static DcnDefinition *load_definition(Cli *cli, GError **error)
+{
+    env_string(&cli->file, "DCN_BUILDER_FILE");
+    if (!cli->file)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE, "no image definition: give -f FILE"),
+               NULL;
     g_autoptr(DcnDefinition) def = dcn_definition_new();
-    if (!dcn_definition_load_file(def, cli.file, &error)) {
+    if (!dcn_definition_load_file(def, cli->file, error)) {
         if (!dcn_definition_problems(def)->len) /* unreadable, or not YAML: nothing more to look at */
-            return fail(stage->name, cli.json, NULL, error);
-        g_clear_error(&error); /* listed with the rest by the preflight */
+            return NULL;
+        g_clear_error(error); /* listed with the rest by the preflight */
     }
     for (size_t i = 0; i < G_N_ELEMENTS(overrides); i++) {
         g_autofree char *env = env_name(overrides[i].flag);
         const char *v = g_getenv(env);
-        if (v && !dcn_definition_set(def, overrides[i].key, v, env, &error))
-            return fail(stage->name, cli.json, NULL, error);
+        if (v && !dcn_definition_set(def, overrides[i].key, v, env, error))
+            return NULL;
     }
-    for (guint i = 0; i + 1 < cli.set->len; i += 2) {
-        const char *flag = cli.set->pdata[i];
+    for (guint i = 0; i + 1 < cli->set->len; i += 2) {
+        const char *flag = cli->set->pdata[i];
         g_autofree char *origin = g_strconcat("--", flag, NULL);
-        if (!dcn_definition_set(def, find_override(flag)->key, cli.set->pdata[i + 1], origin, &error))
-            return fail(stage->name, cli.json, NULL, error);
+        if (!dcn_definition_set(def, find_override(flag)->key, cli->set->pdata[i + 1], origin, error))
+            return NULL;
     }
     dcn_definition_finish(def, NULL); /* its problems are listed by the preflight */
+    return g_steal_pointer(&def);
+}
 
-    if (!cli.to && (e = g_getenv("DCN_BUILDER_TO")) && *e)
-        cli.to = g_strdup(e);
-    if (!cli.steps && (e = g_getenv("DCN_BUILDER_STEPS")) && *e)
-        cli.steps = atoi(e);
-    if (!cli.dry_run && (e = g_getenv("DCN_BUILDER_DRY_RUN")) && strcmp(e, "1") == 0)
-        cli.dry_run = TRUE;
-    if (cli.dry_run && !stage->dry_run_ok) {
-        g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
-                    "--dry-run is not supported by this stage (it would act); `run --dry-run` shows the whole plan");
-        return fail(stage->name, cli.json, NULL, error);
-    }
-    if (!cli.image && (e = g_getenv("DCN_BUILDER_IMAGE")) && *e)
-        cli.image = g_strdup(e);
-    if (!cli.abort_after && (e = g_getenv("DCN_BUILDER_ABORT_AFTER")) && *e)
-        cli.abort_after = g_strdup(e);
-    if (cli.steps < 0) {
-        g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE, "--steps: expected N >= 1");
-        return fail(stage->name, cli.json, NULL, error);
-    }
-    if (!cli.progress && (e = g_getenv("DCN_BUILDER_PROGRESS")) && *e)
-        cli.progress = g_strdup(e);
-    DcnProgressMode progress_mode = DCN_PROGRESS_LOG;
-    gboolean progress_auto = TRUE;
-    if (cli.progress && !dcn_progress_mode_parse(cli.progress, &progress_mode, &progress_auto)) {
-        g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
-                    "--progress: expected auto, tty, log or none, got '%s'", cli.progress);
-        return fail(stage->name, cli.json, NULL, error);
-    }
-    if (progress_auto)
-        progress_mode = dcn_progress_mode_auto(cli.json, isatty(STDERR_FILENO), g_getenv("TERM"));
-    if (cli.progress_interval == 0 && (e = g_getenv("DCN_BUILDER_PROGRESS_INTERVAL")) && *e) {
+/* The stage's flags not given on the command line, from the environment,
+ * and their checks. */
+static gboolean stage_flags(Cli *cli, const DcnStageDef *stage, GError **error)
+{
+    const char *e;
+    env_string(&cli->to, "DCN_BUILDER_TO");
+    if (!cli->steps && (e = g_getenv("DCN_BUILDER_STEPS")) && *e)
+        cli->steps = atoi(e);
+    cli->dry_run |= env_true("DCN_BUILDER_DRY_RUN");
+    if (cli->dry_run && !stage->dry_run_ok)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                           "--dry-run is not supported by this stage (it would act); `run --dry-run` shows the whole "
+                           "plan"),
+               FALSE;
+    env_string(&cli->image, "DCN_BUILDER_IMAGE");
+    env_string(&cli->abort_after, "DCN_BUILDER_ABORT_AFTER");
+    if (cli->steps < 0)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE, "--steps: expected N >= 1"), FALSE;
+    return TRUE;
+}
+
+/* Where progress goes (--progress, --progress-interval). */
+static gboolean progress_setup(Cli *cli, DcnProgressOut *out, GError **error)
+{
+    const char *e;
+    env_string(&cli->progress, "DCN_BUILDER_PROGRESS");
+    DcnProgressMode mode = DCN_PROGRESS_LOG;
+    gboolean automatic = TRUE;
+    if (cli->progress && !dcn_progress_mode_parse(cli->progress, &mode, &automatic))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                           "--progress: expected auto, tty, log or none, got '%s'", cli->progress),
+               FALSE;
+    if (automatic)
+        mode = dcn_progress_mode_auto(cli->json, isatty(STDERR_FILENO), g_getenv("TERM"));
+    if (cli->progress_interval == 0 && (e = g_getenv("DCN_BUILDER_PROGRESS_INTERVAL")) && *e) {
         char *end = NULL;
-        cli.progress_interval = g_ascii_strtod(e, &end);
+        cli->progress_interval = g_ascii_strtod(e, &end);
         if (end == e || *end)
-            cli.progress_interval = -1;
+            cli->progress_interval = -1;
     }
-    if (!(cli.progress_interval >= 0 && cli.progress_interval <= 86400)) {
-        g_set_error(&error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
-                    "--progress-interval: expected seconds from 0 (the default, 10) to 86400");
-        return fail(stage->name, cli.json, NULL, error);
-    }
-    DcnProgressOut progress_out;
-    dcn_progress_out_init(&progress_out, stderr, progress_mode, (gint64)(cli.progress_interval * G_USEC_PER_SEC));
+    if (!(cli->progress_interval >= 0 && cli->progress_interval <= 86400))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                           "--progress-interval: expected seconds from 0 (the default, 10) to 86400"),
+               FALSE;
+    dcn_progress_out_init(out, stderr, mode, (gint64)(cli->progress_interval * G_USEC_PER_SEC));
+    return TRUE;
+}
 
+/* The preflight, then the stage; the JSON line on success. */
+static int run_stage(const DcnStageDef *stage, DcnDefinition *def, const Cli *cli, DcnProgressOut *progress_out)
+{
+    GError *error = NULL;
     DcnStageCtx ctx = {
         .def = def,
-        .json = cli.json,
+        .json = cli->json,
         .result = json_object_new(),
-        .abort_after = cli.abort_after,
-        .rollback_to = cli.to,
-        .rollback_steps = (guint)cli.steps,
-        .dry_run = cli.dry_run,
-        .image = cli.image,
+        .abort_after = cli->abort_after,
+        .rollback_to = cli->to,
+        .rollback_steps = (guint)cli->steps,
+        .dry_run = cli->dry_run,
+        .image = cli->image,
     };
-    dcn_progress_init(&ctx.progress, stage->name, &progress_out);
+    dcn_progress_init(&ctx.progress, stage->name, progress_out);
     int rc = 0;
-    if (!preflight(stage, def, &cli, &ctx, &error)) {
-        rc = fail(stage->name, cli.json, ctx.result, error);
-    } else if (!stage->run(&ctx, &error)) {
-        dcn_progress_cancel(&ctx.progress); /* a task the failure cut short: its ticker stops, its line goes */
-        rc = fail(stage->name, cli.json, ctx.result, error);
-    } else {
-        dcn_progress_cancel(&ctx.progress);
-        /* later stages and reruns read this; status and check only read; a dry run changed nothing */
-        if (strcmp(stage->name, "status") != 0 && strcmp(stage->name, "check") != 0 && !cli.dry_run) {
-            JsonObject *saved = json_object_new();
-            json_object_set_string_member(saved, "stage", stage->name);
-            json_object_set_string_member(saved, "version", def->version);
-            GList *members = json_object_get_members(ctx.result);
-            for (GList *l = members; l; l = l->next)
-                json_object_set_member(saved, l->data, json_node_copy(json_object_get_member(ctx.result, l->data)));
-            g_list_free(members);
-            if (!dcn_state_write_result(def, stage->name, saved, &error))
-                rc = fail(stage->name, cli.json, ctx.result, error);
-            json_object_unref(saved);
-        }
-        if (rc == 0 && cli.json)
-            print_json(stage->name, ctx.result, NULL);
-    }
+    if (!dcn_preflight_run(stage->name, &ctx, cli->file, &error) || !dcn_stage_invoke(stage, &ctx, &error))
+        rc = fail(stage->name, cli->json, ctx.result, error);
+    else if (cli->json)
+        print_json(stage->name, ctx.result, NULL);
     json_object_unref(ctx.result);
-    g_ptr_array_unref(cli.set);
-    g_free(cli.file);
-    g_free(cli.to);
-    g_free(cli.abort_after);
-    g_free(cli.image);
-    g_free(cli.progress);
-    dcn_progress_out_clear(&progress_out);
     return rc;
 }
 
-DcnStageFn dcn_stage_find(const char *name, const char **out_summary)
+int main(int argc, char **argv)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(stages); i++)
-        if (strcmp(stages[i].name, name) == 0) {
-            if (out_summary)
-                *out_summary = stages[i].summary;
-            return stages[i].run;
-        }
-    return NULL;
-}
-
-void dcn_stage_step(DcnStageCtx *ctx, const char *step)
-{
-    dcn_progress_event(&ctx->progress, "step", "step=%s", step);
-    if (ctx->abort_after && strcmp(ctx->abort_after, step) == 0) {
-        fprintf(stderr, "dcn-builder: test hook: aborting after step %s\n", step);
-        fflush(stderr);
-        abort();
+    Cli cli = {.set = g_ptr_array_new_with_free_func(g_free)};
+    GError *error = NULL;
+    const DcnStageDef *stage = NULL;
+    g_autoptr(DcnDefinition) def = NULL;
+    DcnProgressOut progress_out;
+    int rc;
+    if (!parse_command_line(&cli, &argc, &argv, &stage, &error))
+        rc = fail(NULL, cli.json, NULL, error);
+    else if (!stage)
+        rc = print_program_version(&cli);
+    else if (!(def = load_definition(&cli, &error)) || !stage_flags(&cli, stage, &error) ||
+             !progress_setup(&cli, &progress_out, &error))
+        rc = fail(stage->name, cli.json, NULL, error);
+    else {
+        rc = run_stage(stage, def, &cli, &progress_out);
+        dcn_progress_out_clear(&progress_out);
     }
+    cli_clear(&cli);
+    return rc;
 }

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "error.h"
 #include "ks_syntax.h"
 #include "iso.h"
 #include "provision.h"
@@ -457,4 +458,52 @@ void dcn_preflight_check(DcnDefinition *def, const DcnPreflightPlan *plan, GPtrA
     for (size_t i = 0; i < G_N_ELEMENTS(checks); i++)
         if (runs(&pf, checks[i].stage))
             checks[i].check(&pf);
+}
+
+/* The stage checks for what is about to run (run and check: the stages
+ * left; else the stage itself); warnings become events. For check, result
+ * gets "stages" and "warnings". */
+static void check_stages(const char *stage, DcnStageCtx *ctx)
+{
+    gboolean whole_run = strcmp(stage, "run") == 0 || strcmp(stage, "check") == 0;
+    const char *one[] = {stage, NULL};
+    g_auto(GStrv) plan = whole_run ? dcn_run_plan(ctx->def, ctx->dry_run) : g_strdupv((char **)one);
+    DcnPreflightPlan p = {(const char *const *)plan, ctx->dry_run, ctx->image != NULL};
+    g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+    dcn_preflight_check(ctx->def, &p, warnings);
+    JsonArray *wa = json_array_new();
+    for (guint i = 0; i < warnings->len; i++) {
+        g_autofree char *q = g_strescape(warnings->pdata[i], NULL);
+        dcn_progress_event(&ctx->progress, "warning", "msg=\"%s\"", q);
+        json_array_add_string_element(wa, warnings->pdata[i]);
+    }
+    if (strcmp(stage, "check") == 0) {
+        JsonArray *sa = json_array_new();
+        for (char **s = plan; *s; s++)
+            json_array_add_string_element(sa, *s);
+        json_object_set_array_member(ctx->result, "stages", sa);
+        json_object_set_array_member(ctx->result, "warnings", json_array_ref(wa));
+    }
+    json_array_unref(wa);
+}
+
+gboolean dcn_preflight_run(const char *stage, DcnStageCtx *ctx, const char *file, GError **error)
+{
+    if (dcn_definition_finished(ctx->def))
+        check_stages(stage, ctx);
+    const GPtrArray *problems = dcn_definition_problems(ctx->def);
+    if (!problems->len)
+        return TRUE;
+    JsonArray *pa = json_array_new();
+    GString *msg = g_string_new(NULL);
+    g_string_printf(msg, "%u problem%s in %s; nothing was started:", problems->len, problems->len == 1 ? "" : "s",
+                    file);
+    for (guint i = 0; i < problems->len; i++) {
+        json_array_add_string_element(pa, problems->pdata[i]);
+        g_string_append_printf(msg, "\n  %s", (const char *)problems->pdata[i]);
+    }
+    json_object_set_array_member(ctx->result, "problems", pa);
+    g_set_error_literal(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION, msg->str);
+    g_string_free(msg, TRUE);
+    return FALSE;
 }

@@ -16,11 +16,9 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "error.h"
-#include "provision.h"
+#include "plan.h"
 #include "stage.h"
 #include "state.h"
-#include "weldr.h"
 
 typedef enum {
     STEP_BUILDER_SETUP = 1 << 0, /* makes the builder ready: needed only when a pending step needs it */
@@ -194,17 +192,16 @@ static gboolean in_list(char **list, const char *s)
 }
 
 /* What applies, what is left: every step of s not done becomes pending or
- * skipped (with why); fns gets the stage functions. */
-static void plan_steps(const DcnDefinition *def, RunState *s, DcnStageFn *fns, gboolean *out_builder_needed,
+ * skipped (with why); defs gets the stages (stage.h). */
+static void plan_steps(const DcnDefinition *def, RunState *s, const DcnStageDef **defs, gboolean *out_builder_needed,
                        const char **out_resume_at)
 {
     gboolean builder_needed = FALSE;
     const char *resume_at = NULL;
     for (size_t i = 0; i < N_STEPS; i++) {
         const RunStep *st = &steps[i];
-        const char *summary = NULL;
-        fns[i] = dcn_stage_find(st->stage, &summary);
-        const char *why = !fns[i]                          ? "not in this build"
+        defs[i] = dcn_stage_find(st->stage);
+        const char *why = !defs[i]                         ? "not in this build"
                           : in_list(def->run_skip, st->stage) ? "in run.skip"
                           : st->applies && !st->applies(def) ? (st->not_applied ? st->not_applied
                                                                                 : "compose.backend needs no builder")
@@ -242,10 +239,10 @@ char **dcn_run_plan(const DcnDefinition *def, gboolean dry_run)
         load_previous(def, &s, NULL, &finished);
     GPtrArray *a = g_ptr_array_new();
     if (!finished) {
-        DcnStageFn fns[N_STEPS] = {0};
+        const DcnStageDef *defs[N_STEPS] = {0};
         gboolean builder_needed = FALSE;
         const char *resume_at = NULL;
-        plan_steps(def, &s, fns, &builder_needed, &resume_at);
+        plan_steps(def, &s, defs, &builder_needed, &resume_at);
         for (size_t i = 0; i < N_STEPS; i++)
             if (s.status[i] == ST_PENDING)
                 g_ptr_array_add(a, g_strdup(steps[i].stage));
@@ -256,29 +253,28 @@ char **dcn_run_plan(const DcnDefinition *def, gboolean dry_run)
 }
 
 /* Runs one stage as main would: own progress and result, result saved. */
-static gboolean run_stage(DcnStageCtx *ctx, DcnStageFn fn, const char *name, gboolean *out_changed, GError **error)
+static gboolean run_stage(DcnStageCtx *ctx, const DcnStageDef *stage, gboolean *out_changed, GError **error)
 {
     DcnStageCtx sub = *ctx;
     sub.result = json_object_new();
-    sub.abort_after = ctx->abort_after;
-    dcn_progress_init(&sub.progress, name, ctx->progress.out);
-    gboolean ok = fn(&sub, error);
-    dcn_progress_cancel(&sub.progress); /* a task a failure cut short */
-    if (ok && !ctx->dry_run) {
-        JsonObject *saved = json_object_new();
-        json_object_set_string_member(saved, "stage", name);
-        json_object_set_string_member(saved, "version", ctx->def->version);
-        GList *members = json_object_get_members(sub.result);
-        for (GList *l = members; l; l = l->next)
-            json_object_set_member(saved, l->data, json_node_copy(json_object_get_member(sub.result, l->data)));
-        g_list_free(members);
-        ok = dcn_state_write_result(ctx->def, name, saved, error);
-        json_object_unref(saved);
-    }
+    dcn_progress_init(&sub.progress, stage->name, ctx->progress.out);
+    gboolean ok = dcn_stage_invoke(stage, &sub, error);
     *out_changed = !ctx->dry_run && json_object_get_boolean_member_with_default(sub.result, "changed", TRUE);
     json_object_unref(sub.result);
     if (!ok)
-        g_prefix_error(error, "%s: ", name);
+        g_prefix_error(error, "%s: ", stage->name);
+    return ok;
+}
+
+/* A dry run of a stage that does not honour ctx->dry_run: its plan. */
+static gboolean plan_stage(DcnStageCtx *ctx, const RunStep *st, const DcnStageDef *stage, GError **error)
+{
+    DcnStageCtx sub = *ctx;
+    dcn_progress_init(&sub.progress, st->stage, ctx->progress.out);
+    gboolean ok = st->plan ? st->plan(&sub, error) : (dcn_plan(&sub, "would run: %s", stage->summary), TRUE);
+    dcn_progress_cancel(&sub.progress);
+    if (!ok)
+        g_prefix_error(error, "%s: ", st->stage);
     return ok;
 }
 
@@ -292,133 +288,157 @@ static gboolean injected_failure(const char *name, GError **error)
     return FALSE;
 }
 
-gboolean dcn_stage_run(DcnStageCtx *ctx, GError **error)
+/* One run of the table. */
+typedef struct {
+    DcnStageCtx *ctx;
+    RunState s;
+    const DcnStageDef *defs[N_STEPS]; /* the stages of the steps (NULL: not in this build) */
+    const char *failed;               /* the first step that failed, or after which run was interrupted */
+    GError *first_error;              /* its error (teardown's failure after it appended) */
+    gboolean any_changed;
+} Run;
+
+/* This version's run already finished: says so and reports its steps. */
+static void report_finished_before(DcnStageCtx *ctx, const RunState *s)
 {
-    const DcnDefinition *def = ctx->def;
-    dcn_interrupt_install();
-    RunState s = {0};
-    gboolean finished_before = FALSE;
-    if (!ctx->dry_run)
-        load_previous(def, &s, &ctx->progress, &finished_before);
-    if (finished_before) {
-        dcn_progress_event(&ctx->progress, "unchanged", "version=%s msg=\"this version's run already finished\"",
-                           def->version);
-        JsonObject *o = state_json(def, &s, TRUE, NULL);
-        json_object_set_array_member(ctx->result, "stages",
-                                     json_array_ref(json_object_get_array_member(o, "stages")));
-        json_object_set_boolean_member(ctx->result, "finished", TRUE);
-        json_object_set_boolean_member(ctx->result, "changed", FALSE);
-        json_object_unref(o);
-        run_state_clear(&s);
-        return TRUE;
-    }
-
-    DcnStageFn fns[N_STEPS] = {0};
-    gboolean builder_needed = FALSE;
-    const char *resume_at = NULL;
-    plan_steps(def, &s, fns, &builder_needed, &resume_at);
-    dcn_progress_event(&ctx->progress, "plan", "version=%s resume_at=%s builder=%s dry_run=%s", def->version,
-                       resume_at ? resume_at : "-", builder_needed ? def->provider : "none",
-                       ctx->dry_run ? "true" : "false");
-
-    const char *failed = NULL;
-    GError *first_error = NULL;
-    gboolean any_changed = FALSE;
-    for (size_t i = 0; i < N_STEPS; i++) {
-        const RunStep *st = &steps[i];
-        if (s.status[i] != ST_PENDING)
-            continue;
-        gboolean finally = (st->flags & STEP_FINALLY) != 0;
-        if ((failed || dcn_interrupted()) && !finally)
-            continue; /* after a failure only teardown still runs */
-        if (finally && dcn_interrupted() && !failed) {
-            dcn_interrupt_check(&first_error);
-            failed = i > 0 ? steps[i - 1].stage : st->stage;
-        }
-        dcn_progress_event(&ctx->progress, "stage-start", "name=%s%s", st->stage,
-                           finally && failed ? " after_failure=true" : "");
-        if (ctx->dry_run)
-            dcn_plan(ctx, "--- stage %s ---", st->stage);
-        gint64 t0 = g_get_monotonic_time();
-        GError *e = NULL;
-        gboolean ok;
-        gboolean changed = FALSE;
-        if (!ctx->dry_run && injected_failure(st->stage, &e)) {
-            ok = FALSE;
-        } else if (ctx->dry_run && !(st->flags & STEP_DRY_RUN)) {
-            DcnStageCtx sub = *ctx;
-            dcn_progress_init(&sub.progress, st->stage, ctx->progress.out);
-            const char *summary = NULL;
-            dcn_stage_find(st->stage, &summary);
-            ok = st->plan ? st->plan(&sub, &e) : (dcn_plan(&sub, "would run: %s", summary ? summary : st->stage), TRUE);
-            dcn_progress_cancel(&sub.progress);
-            if (!ok)
-                g_prefix_error(&e, "%s: ", st->stage);
-        } else {
-            ok = run_stage(ctx, fns[i], st->stage, &changed, &e);
-        }
-        s.seconds[i] = (double)(g_get_monotonic_time() - t0) / 1e6;
-        s.changed[i] = changed;
-        any_changed |= changed;
-        if (!ok && !e)
-            g_set_error(&e, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed", st->stage);
-        if (ok && dcn_interrupted() && !finally && !failed) {
-            /* finished its work, but we were asked to stop: the rest waits for a rerun */
-            s.status[i] = ST_DONE;
-            dcn_interrupt_check(&e);
-            g_prefix_error(&e, "after %s: ", st->stage);
-            failed = st->stage;
-            first_error = e;
-            dcn_progress_event(&ctx->progress, "interrupted", "after=%s", st->stage);
-        } else if (ok) {
-            s.status[i] = ST_DONE;
-            dcn_progress_event(&ctx->progress, "stage-done", "name=%s seconds=%.2f changed=%s", st->stage,
-                               s.seconds[i], changed ? "true" : "false");
-        } else {
-            s.status[i] = ST_FAILED;
-            s.why[i] = g_strdup(e->message);
-            dcn_progress_event(&ctx->progress, "stage-failed", "name=%s seconds=%.2f", st->stage, s.seconds[i]);
-            if (!failed) {
-                failed = st->stage;
-                first_error = e;
-            } else {
-                /* teardown failing after another failure: keep both */
-                g_prefix_error(&first_error, "%s; and then ", e->message);
-                g_error_free(e);
-            }
-        }
-        if (!ctx->dry_run) {
-            GError *se = NULL;
-            if (!save_state(def, &s, FALSE, failed, &se)) {
-                dcn_progress_event(&ctx->progress, "warning", "msg=\"%s\"", se->message);
-                g_error_free(se);
-            }
-        }
-    }
-
-    JsonObject *o = state_json(def, &s, !failed, failed);
+    dcn_progress_event(&ctx->progress, "unchanged", "version=%s msg=\"this version's run already finished\"",
+                       ctx->def->version);
+    JsonObject *o = state_json(ctx->def, s, TRUE, NULL);
     json_object_set_array_member(ctx->result, "stages", json_array_ref(json_object_get_array_member(o, "stages")));
-    json_object_set_boolean_member(ctx->result, "finished", !failed && !ctx->dry_run);
-    json_object_set_boolean_member(ctx->result, "changed", any_changed);
+    json_object_set_boolean_member(ctx->result, "finished", TRUE);
+    json_object_set_boolean_member(ctx->result, "changed", FALSE);
+    json_object_unref(o);
+}
+
+/* Step i's outcome: its status, the events, the first failure kept. */
+static void record_outcome(Run *r, size_t i, gboolean ok, GError *e, gboolean finally)
+{
+    const RunStep *st = &steps[i];
+    DcnProgress *progress = &r->ctx->progress;
+    if (!ok && !e)
+        g_set_error(&e, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed", st->stage);
+    if (ok && dcn_interrupted() && !finally && !r->failed) {
+        /* finished its work, but we were asked to stop: the rest waits for a rerun */
+        r->s.status[i] = ST_DONE;
+        dcn_interrupt_check(&e);
+        g_prefix_error(&e, "after %s: ", st->stage);
+        r->failed = st->stage;
+        r->first_error = e;
+        dcn_progress_event(progress, "interrupted", "after=%s", st->stage);
+    } else if (ok) {
+        r->s.status[i] = ST_DONE;
+        dcn_progress_event(progress, "stage-done", "name=%s seconds=%.2f changed=%s", st->stage, r->s.seconds[i],
+                           r->s.changed[i] ? "true" : "false");
+    } else {
+        r->s.status[i] = ST_FAILED;
+        r->s.why[i] = g_strdup(e->message);
+        dcn_progress_event(progress, "stage-failed", "name=%s seconds=%.2f", st->stage, r->s.seconds[i]);
+        if (!r->failed) {
+            r->failed = st->stage;
+            r->first_error = e;
+        } else {
+            /* teardown failing after another failure: keep both */
+            g_prefix_error(&r->first_error, "%s; and then ", e->message);
+            g_error_free(e);
+        }
+    }
+}
+
+/* Runs step i when it is pending (after a failure or an interrupt only
+ * teardown still runs), records the outcome and saves run.json. */
+static void run_step(Run *r, size_t i)
+{
+    const RunStep *st = &steps[i];
+    DcnStageCtx *ctx = r->ctx;
+    if (r->s.status[i] != ST_PENDING)
+        return;
+    gboolean finally = (st->flags & STEP_FINALLY) != 0;
+    if ((r->failed || dcn_interrupted()) && !finally)
+        return;
+    if (finally && dcn_interrupted() && !r->failed) {
+        dcn_interrupt_check(&r->first_error);
+        r->failed = i > 0 ? steps[i - 1].stage : st->stage;
+    }
+    dcn_progress_event(&ctx->progress, "stage-start", "name=%s%s", st->stage,
+                       finally && r->failed ? " after_failure=true" : "");
+    if (ctx->dry_run)
+        dcn_plan(ctx, "--- stage %s ---", st->stage);
+    gint64 t0 = g_get_monotonic_time();
+    GError *e = NULL;
+    gboolean changed = FALSE;
+    gboolean ok;
+    if (!ctx->dry_run && injected_failure(st->stage, &e))
+        ok = FALSE;
+    else if (ctx->dry_run && !(st->flags & STEP_DRY_RUN))
+        ok = plan_stage(ctx, st, r->defs[i], &e);
+    else
+        ok = run_stage(ctx, r->defs[i], &changed, &e);
+    r->s.seconds[i] = (double)(g_get_monotonic_time() - t0) / 1e6;
+    r->s.changed[i] = changed;
+    r->any_changed |= changed;
+    record_outcome(r, i, ok, e, finally);
+    if (!ctx->dry_run) {
+        GError *se = NULL;
+        if (!save_state(ctx->def, &r->s, FALSE, r->failed, &se)) {
+            dcn_progress_event(&ctx->progress, "warning", "msg=\"%s\"", se->message);
+            g_error_free(se);
+        }
+    }
+}
+
+/* The result of the run; on failure the error says whether the builder was
+ * torn down and where a rerun resumes. */
+static gboolean finish(Run *r, const char *resume_at, GError **error)
+{
+    DcnStageCtx *ctx = r->ctx;
+    JsonObject *o = state_json(ctx->def, &r->s, !r->failed, r->failed);
+    json_object_set_array_member(ctx->result, "stages", json_array_ref(json_object_get_array_member(o, "stages")));
+    json_object_set_boolean_member(ctx->result, "finished", !r->failed && !ctx->dry_run);
+    json_object_set_boolean_member(ctx->result, "changed", r->any_changed);
     if (resume_at)
         json_object_set_string_member(ctx->result, "started_at", resume_at);
     json_object_unref(o);
     gboolean torn_down = FALSE;
     const char *next = NULL;
     for (size_t i = 0; i < N_STEPS; i++) {
-        if ((steps[i].flags & STEP_FINALLY) && s.status[i] == ST_DONE)
+        if ((steps[i].flags & STEP_FINALLY) && r->s.status[i] == ST_DONE)
             torn_down = TRUE;
-        if (!next && (s.status[i] == ST_PENDING || s.status[i] == ST_FAILED) &&
+        if (!next && (r->s.status[i] == ST_PENDING || r->s.status[i] == ST_FAILED) &&
             !(steps[i].flags & (STEP_BUILDER_SETUP | STEP_FINALLY)))
             next = steps[i].stage;
     }
-    run_state_clear(&s);
-    if (failed) {
-        json_object_set_string_member(ctx->result, "failed_stage", failed);
-        g_propagate_prefixed_error(error, first_error, "stage %s failed (%s; a rerun resumes at %s): ", failed,
-                                   torn_down ? "builder torn down" : "nothing to tear down", next ? next : failed);
+    run_state_clear(&r->s);
+    if (r->failed) {
+        json_object_set_string_member(ctx->result, "failed_stage", r->failed);
+        g_propagate_prefixed_error(error, r->first_error, "stage %s failed (%s; a rerun resumes at %s): ", r->failed,
+                                   torn_down ? "builder torn down" : "nothing to tear down",
+                                   next ? next : r->failed);
         return FALSE;
     }
-    dcn_progress_event(&ctx->progress, ctx->dry_run ? "dry-run-done" : "finished", "version=%s", def->version);
+    dcn_progress_event(&ctx->progress, ctx->dry_run ? "dry-run-done" : "finished", "version=%s", ctx->def->version);
     return TRUE;
+}
+
+gboolean dcn_stage_run(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    dcn_interrupt_install();
+    Run r = {.ctx = ctx};
+    gboolean finished_before = FALSE;
+    if (!ctx->dry_run)
+        load_previous(def, &r.s, &ctx->progress, &finished_before);
+    if (finished_before) {
+        report_finished_before(ctx, &r.s);
+        run_state_clear(&r.s);
+        return TRUE;
+    }
+    gboolean builder_needed = FALSE;
+    const char *resume_at = NULL;
+    plan_steps(def, &r.s, r.defs, &builder_needed, &resume_at);
+    dcn_progress_event(&ctx->progress, "plan", "version=%s resume_at=%s builder=%s dry_run=%s", def->version,
+                       resume_at ? resume_at : "-", builder_needed ? def->provider : "none",
+                       ctx->dry_run ? "true" : "false");
+    for (size_t i = 0; i < N_STEPS; i++)
+        run_step(&r, i);
+    return finish(&r, resume_at, error);
 }

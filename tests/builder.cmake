@@ -53,6 +53,15 @@ add_executable(test_builder_hostile_inputs ${DCN_BUILDER_TESTS}/test_hostile_inp
 target_link_libraries(test_builder_hostile_inputs PRIVATE builder-core PkgConfig::CMOCKA)
 add_test(NAME unit_builder_hostile_inputs COMMAND test_builder_hostile_inputs)
 
+# Link: builder-core defines every symbol it uses (the tests above link
+# only the objects they pull in). The test builds a program holding every
+# object of the library; an undefined symbol fails that link.
+add_executable(test_builder_core_links EXCLUDE_FROM_ALL ${DCN_BUILDER_TESTS}/test_core_links.c)
+target_link_libraries(test_builder_core_links PRIVATE -Wl,--whole-archive builder-core builder-definition
+                      -Wl,--no-whole-archive)
+add_test(NAME unit_builder_core_links
+         COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR} --target test_builder_core_links)
+
 # Integration: shell scripts driving dcn-builder, the ostree CLI as the
 # client, and a server (dcn-hoster when it runs, else a small Python one).
 # ASAN_OPTIONS=detect_leaks=0: GLib/libostree keep process-lifetime

@@ -40,6 +40,7 @@
 #include "cmd.h"
 #include "compose.h"
 #include "error.h"
+#include "plan.h"
 #include "provision.h"
 #include "state.h"
 #include "weldr_reply.h"

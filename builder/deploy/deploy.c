@@ -4,7 +4,7 @@
  * rollout, verify through /-/status that the expected commit is served.
  * See docs/rollout.md. */
 #include "error.h"
-#include "provision.h"
+#include "plan.h"
 #include "rollout.h"
 #include "state.h"
 

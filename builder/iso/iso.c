@@ -14,7 +14,7 @@
 
 #include "cmd.h"
 #include "error.h"
-#include "release.h"
+#include "kickstart.h"
 #include "repo.h"
 #include "stage.h"
 #include "state.h"

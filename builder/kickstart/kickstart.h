@@ -20,6 +20,7 @@
 #include <glib.h>
 
 #include "definition.h"
+#include "progress.h"
 
 /* dcn-hoster serves kickstarts up to this size (hoster/kickstart.c). */
 #define DCN_KICKSTART_MAX (1u << 20)
@@ -38,5 +39,13 @@ char *dcn_kickstart_render(const DcnDefinition *def, const DcnKickstartInputs *i
  * calls it too, so a bad file stops a run before anything starts. Each
  * out is left NULL when its key is not set. */
 gboolean dcn_kickstart_read_inputs(const DcnDefinition *def, char **template_text, char **ca_pem, GError **error);
+
+/* stage.c: writes the kickstart (and, when signing, the public key as
+ * <name>.gpg beside the repo) if their contents differ; sets *changed when
+ * it wrote. Publish and rollback run it as their last step (release.h). */
+gboolean dcn_kickstart_write(const DcnDefinition *def, DcnProgress *progress, gboolean *changed, GError **error);
+
+/* stage.c: `gpg --export` of sign.gpg_key_id (a binary keyring). */
+gboolean dcn_gpg_export_public_key(const DcnDefinition *def, GBytes **out, GError **error);
 
 #endif

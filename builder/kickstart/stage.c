@@ -9,7 +9,7 @@
  * system's remote, so rpm-ostree upgrades verify too. */
 #include "error.h"
 #include "ks_syntax.h"
-#include "release.h"
+#include "stage.h"
 #include "kickstart.h"
 
 #include <errno.h>

@@ -163,124 +163,169 @@ static char *last_line(const char *s)
     return g_strdup(nl ? nl + 1 : t);
 }
 
+/* A command running under dcn_cmd_run: its pipes (-1 once closed) and
+ * what it wrote so far. */
+typedef struct {
+    const DcnCmd *cmd;
+    GPid pid;
+    int fin, fout, ferr;
+    GString *out, *err;
+    gsize out_pos, err_pos; /* echoed up to here */
+    gsize in_off, in_len;   /* cmd->input written so far, its length */
+} Running;
+
+/* A command worth echoing is a long one: a task, so a silent stretch still shows. */
+static void echo_begin(DcnProgress *echo, const char *line)
+{
+    g_autofree char *shown = g_strescape(line, NULL);
+    if (strlen(shown) > 100)
+        strcpy(shown + 97, "...");
+    dcn_progress_begin(echo, "command", NULL);
+    dcn_progress_detail(echo, "cmd=\"%s\"", shown);
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+/* Writes what the child's stdin takes now; closes it when all is written. */
+static void feed_input(Running *r)
+{
+    ssize_t w = write(r->fin, r->cmd->input + r->in_off, r->in_len - r->in_off);
+    if (w > 0)
+        r->in_off += (gsize)w;
+    if (w < 0 && errno != EAGAIN && errno != EINTR)
+        r->in_off = r->in_len; /* EPIPE: the child does not read its input */
+    if (r->in_off >= r->in_len)
+        close_fd(&r->fin);
+}
+
+/* Reads what stdout (k 0) or stderr (k 1) has; closes it at its end. */
+static void read_output(Running *r, int k)
+{
+    int *fd = k ? &r->ferr : &r->fout;
+    GString *buf = k ? r->err : r->out;
+    char chunk[8192];
+    ssize_t got = read(*fd, chunk, sizeof chunk);
+    if (got > 0) {
+        g_string_append_len(buf, chunk, got);
+        if (r->cmd->echo)
+            echo_lines(r->cmd->echo, k ? "stderr" : "stdout", buf, k ? &r->err_pos : &r->out_pos, FALSE);
+    } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+        close_fd(fd);
+    }
+}
+
+/* Feeds stdin and collects stdout and stderr until both end. NULL then;
+ * "interrupted" or "timeout" when it stopped waiting. */
+static const char *pump(Running *r)
+{
+    const DcnCmd *cmd = r->cmd;
+    gint64 deadline = cmd->timeout_s ? g_get_monotonic_time() + (gint64)cmd->timeout_s * G_USEC_PER_SEC : 0;
+    while (r->fout >= 0 || r->ferr >= 0) {
+        struct pollfd pf[3];
+        int n = 0, iout = -1, ierr = -1, iin = -1;
+        if (r->fout >= 0)
+            pf[iout = n++] = (struct pollfd){r->fout, POLLIN, 0};
+        if (r->ferr >= 0)
+            pf[ierr = n++] = (struct pollfd){r->ferr, POLLIN, 0};
+        if (r->fin >= 0)
+            pf[iin = n++] = (struct pollfd){r->fin, POLLOUT, 0};
+        int ready = poll(pf, (nfds_t)n, 100);
+        if (ready < 0 && errno != EINTR)
+            break;
+        if (!cmd->uninterruptible && dcn_interrupted())
+            return "interrupted";
+        if (deadline && g_get_monotonic_time() > deadline)
+            return "timeout";
+        if (ready <= 0)
+            continue;
+        if (iin >= 0 && pf[iin].revents)
+            feed_input(r);
+        if (iout >= 0 && pf[iout].revents)
+            read_output(r, 0);
+        if (ierr >= 0 && pf[ierr].revents)
+            read_output(r, 1);
+    }
+    return NULL;
+}
+
+/* Stops the child when pump gave up on it, else reaps it (res->status);
+ * the rest of the output is echoed and the task ends. */
+static void finish_child(Running *r, const char *why, DcnCmdResult *res)
+{
+    if (why)
+        dcn_cmd_stop(r->pid, 2000);
+    close_fd(&r->fin);
+    close_fd(&r->fout);
+    close_fd(&r->ferr);
+    if (!why) {
+        int st = 0;
+        while (waitpid(r->pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        res->status = wait_status(st);
+    }
+    g_spawn_close_pid(r->pid);
+    DcnProgress *echo = r->cmd->echo;
+    if (echo) {
+        echo_lines(echo, "stdout", r->out, &r->out_pos, TRUE);
+        echo_lines(echo, "stderr", r->err, &r->err_pos, TRUE);
+        if (!why && res->status == 0)
+            dcn_progress_end(echo);
+        else
+            dcn_progress_cancel(echo);
+    }
+    res->out = g_string_free(r->out, FALSE);
+    res->err = g_string_free(r->err, FALSE);
+}
+
+/* The error for how the command ended, if it is one. */
+static gboolean check_outcome(const DcnCmd *cmd, const char *line, const char *why, const DcnCmdResult *res,
+                              GError **error)
+{
+    if (why && strcmp(why, "interrupted") == 0) {
+        dcn_interrupt_check(error);
+        g_prefix_error(error, "%s: ", line);
+        return FALSE;
+    }
+    if (why)
+        return g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s: no result after %u s (timeout)", line,
+                           cmd->timeout_s),
+               FALSE;
+    if (res->status != 0 && !cmd->allow_fail) {
+        g_autofree char *tail = last_line(*res->err ? res->err : res->out);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: exit status %d%s%s", line, res->status,
+                    *tail ? ": " : "", tail);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 gboolean dcn_cmd_run(const DcnCmd *cmd, DcnCmdResult *res_out, GError **error)
 {
     g_auto(DcnCmdResult) res = {.status = -1};
     g_autofree char *line = dcn_cmd_to_string(cmd->argv);
     if (!cmd->uninterruptible && dcn_interrupt_check(error))
         return g_prefix_error(error, "%s: ", line), FALSE;
-    GPid pid;
-    int fin = -1, fout = -1, ferr = -1;
+    Running r = {.cmd = cmd, .fin = -1, .fout = -1, .ferr = -1};
     if (!g_spawn_async_with_pipes(NULL, (char **)cmd->argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_DO_NOT_REAP_CHILD,
-                                  child_setup, NULL, &pid, cmd->input ? &fin : NULL, &fout, &ferr, error))
+                                  child_setup, NULL, &r.pid, cmd->input ? &r.fin : NULL, &r.fout, &r.ferr, error))
         return g_prefix_error(error, "starting %s: ", line), FALSE;
-    if (cmd->echo) { /* a command worth echoing is a long one: a task, so a silent stretch still shows */
-        g_autofree char *shown = g_strescape(line, NULL);
-        if (strlen(shown) > 100)
-            strcpy(shown + 97, "...");
-        dcn_progress_begin(cmd->echo, "command", NULL);
-        dcn_progress_detail(cmd->echo, "cmd=\"%s\"", shown);
-    }
-    GString *out = g_string_new(NULL), *err = g_string_new(NULL);
-    gsize out_pos = 0, err_pos = 0, in_off = 0, in_len = cmd->input ? strlen(cmd->input) : 0;
-    if (fin >= 0)
-        fcntl(fin, F_SETFL, fcntl(fin, F_GETFL) | O_NONBLOCK);
-    gint64 deadline = cmd->timeout_s ? g_get_monotonic_time() + (gint64)cmd->timeout_s * G_USEC_PER_SEC : 0;
-    const char *why = NULL;
-    if (fin >= 0 && in_len == 0) {
-        close(fin);
-        fin = -1;
-    }
-    while (fout >= 0 || ferr >= 0) {
-        struct pollfd pf[3];
-        int n = 0, iout = -1, ierr = -1, iin = -1;
-        if (fout >= 0)
-            pf[iout = n++] = (struct pollfd){fout, POLLIN, 0};
-        if (ferr >= 0)
-            pf[ierr = n++] = (struct pollfd){ferr, POLLIN, 0};
-        if (fin >= 0)
-            pf[iin = n++] = (struct pollfd){fin, POLLOUT, 0};
-        int r = poll(pf, (nfds_t)n, 100);
-        if (r < 0 && errno != EINTR)
-            break;
-        if (!cmd->uninterruptible && dcn_interrupted()) {
-            why = "interrupted";
-            break;
-        }
-        if (deadline && g_get_monotonic_time() > deadline) {
-            why = "timeout";
-            break;
-        }
-        if (r <= 0)
-            continue;
-        if (iin >= 0 && pf[iin].revents) {
-            ssize_t w = write(fin, cmd->input + in_off, in_len - in_off);
-            if (w > 0)
-                in_off += (gsize)w;
-            if (w < 0 && errno != EAGAIN && errno != EINTR)
-                in_off = in_len; /* EPIPE: the child does not read its input */
-            if (in_off >= in_len) {
-                close(fin);
-                fin = -1;
-            }
-        }
-        int *fds[2] = {&fout, &ferr};
-        int idx[2] = {iout, ierr};
-        GString *bufs[2] = {out, err};
-        for (int k = 0; k < 2; k++) {
-            if (idx[k] < 0 || !pf[idx[k]].revents)
-                continue;
-            char chunk[8192];
-            ssize_t got = read(*fds[k], chunk, sizeof chunk);
-            if (got > 0) {
-                g_string_append_len(bufs[k], chunk, got);
-                if (cmd->echo)
-                    echo_lines(cmd->echo, k ? "stderr" : "stdout", bufs[k], k ? &err_pos : &out_pos, FALSE);
-            } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-                close(*fds[k]);
-                *fds[k] = -1;
-            }
-        }
-    }
-    if (why)
-        dcn_cmd_stop(pid, 2000);
-    if (fin >= 0)
-        close(fin);
-    if (fout >= 0)
-        close(fout);
-    if (ferr >= 0)
-        close(ferr);
-    if (!why) {
-        int st = 0;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-            ;
-        res.status = wait_status(st);
-    }
-    g_spawn_close_pid(pid);
-    if (cmd->echo) {
-        echo_lines(cmd->echo, "stdout", out, &out_pos, TRUE);
-        echo_lines(cmd->echo, "stderr", err, &err_pos, TRUE);
-        if (!why && res.status == 0)
-            dcn_progress_end(cmd->echo);
-        else
-            dcn_progress_cancel(cmd->echo);
-    }
-    res.out = g_string_free(out, FALSE);
-    res.err = g_string_free(err, FALSE);
-    gboolean ok = TRUE;
-    if (why && strcmp(why, "interrupted") == 0) {
-        dcn_interrupt_check(error);
-        g_prefix_error(error, "%s: ", line);
-        ok = FALSE;
-    } else if (why) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT, "%s: no result after %u s (timeout)", line, cmd->timeout_s);
-        ok = FALSE;
-    } else if (res.status != 0 && !cmd->allow_fail) {
-        g_autofree char *tail = last_line(*res.err ? res.err : res.out);
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s: exit status %d%s%s", line, res.status,
-                    *tail ? ": " : "", tail);
-        ok = FALSE;
-    }
+    if (cmd->echo)
+        echo_begin(cmd->echo, line);
+    r.out = g_string_new(NULL);
+    r.err = g_string_new(NULL);
+    r.in_len = cmd->input ? strlen(cmd->input) : 0;
+    if (r.fin >= 0)
+        fcntl(r.fin, F_SETFL, fcntl(r.fin, F_GETFL) | O_NONBLOCK);
+    if (r.fin >= 0 && r.in_len == 0)
+        close_fd(&r.fin);
+    const char *why = pump(&r);
+    finish_child(&r, why, &res);
+    gboolean ok = check_outcome(cmd, line, why, &res, error);
     if (res_out) {
         dcn_cmd_result_clear(res_out);
         *res_out = res;

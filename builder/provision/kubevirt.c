@@ -10,6 +10,7 @@
  *   datasource:[NAMESPACE/]NAME            DataVolume sourceRef (default ns openshift-virtualization-os-images)
  *   pvc:NAMESPACE/NAME                     DataVolume source.pvc (clone)
  *   containerdisk:IMAGE or docker://IMAGE  containerDisk (ephemeral root disk) */
+#include "plan.h"
 #include "provision.h"
 
 #include <string.h>

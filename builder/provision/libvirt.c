@@ -8,6 +8,7 @@
  * 127.0.0.1:<port> (ssh.port, or a free port); any other name: that libvirt
  * network, the address from `virsh domifaddr --source lease`. teardown:
  * `virsh destroy`, `virsh undefine`, then the files go with the directory. */
+#include "plan.h"
 #include "provision.h"
 
 #include <arpa/inet.h>

@@ -1,6 +1,7 @@
 /* provision/local: no VM. install and compose run on this host (which must
  * then be a RHEL-like system with osbuild-composer, or, in the tests, talk
  * to the stand-in composer's socket). Nothing to create or delete. */
+#include "plan.h"
 #include "provision.h"
 
 static gboolean local_up(DcnProvision *p, GError **error)

@@ -1,5 +1,5 @@
 /* provision: the provision stage, the target record and the helpers the
- * providers share (inventory, SSH key, cloud-init user data, plan output).
+ * providers share (inventory, SSH key, cloud-init user data).
  * See provision.h. */
 #include "provision.h"
 
@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "plan.h"
 #include "state.h"
 #include "template.h"
 
@@ -26,28 +27,6 @@ const DcnProvider *dcn_provider_find(const char *name)
         if (name && strcmp(providers[i]->name, name) == 0)
             return providers[i];
     return NULL;
-}
-
-/* ---- plan output ---- */
-
-void dcn_plan(DcnStageCtx *ctx, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    g_autofree char *text = g_strdup_vprintf(fmt, ap);
-    va_end(ap);
-    FILE *f = ctx->json ? stderr : stdout;
-    fprintf(f, "%s: %s\n", ctx->progress.stage, text);
-    fflush(f);
-}
-
-void dcn_plan_file(DcnStageCtx *ctx, const char *path, const char *contents)
-{
-    FILE *f = ctx->json ? stderr : stdout;
-    size_t n = strlen(contents);
-    fprintf(f, "%s: would write %s:\n--- %s\n%s%s--- end of %s\n", ctx->progress.stage, path, path, contents,
-            n && contents[n - 1] == '\n' ? "" : "\n", path);
-    fflush(f);
 }
 
 /* ---- target ---- */

@@ -107,11 +107,6 @@ char *dcn_libvirt_render(const DcnDefinition *def, const char *disk, const char 
  * <prefix>/share/dcn/manifests/build-vm, else the source tree's. Free it. */
 char *dcn_provision_templates(const DcnDefinition *def);
 
-/* Dry-run and plan output: "<stage>: text" on stdout (stderr with --json). */
-void dcn_plan(DcnStageCtx *ctx, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-/* Prints a file the stage would write, between marker lines. */
-void dcn_plan_file(DcnStageCtx *ctx, const char *path, const char *contents);
-
 /* ssh.c: argv (NULL-terminated) running remote_command on t; with
  * remote_command NULL, extra_args follow the destination (e.g. -N -L ...). */
 GPtrArray *dcn_ssh_argv(const DcnTarget *t, const char *const *extra_before_host, const char *remote_command);

@@ -2,6 +2,7 @@
  * (external virtualization, or a builder kept between builds). provision
  * checks that it answers; teardown leaves it alone. Also the ssh command
  * lines every provider's target uses (see provision.h). */
+#include "plan.h"
 #include "provision.h"
 
 #include <string.h>

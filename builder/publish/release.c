@@ -2,6 +2,7 @@
 #include "release.h"
 #include "delta.h"
 #include "error.h"
+#include "kickstart.h"
 #include "prune.h"
 #include "repo.h"
 #include "summary.h"

@@ -40,11 +40,4 @@ gboolean dcn_release_apply(DcnStageCtx *ctx, OstreeRepo *repo, const char *commi
 /* Reads an ed25519 secret key file (base64 text) as ostree_sign_set_sk() takes it. */
 gboolean dcn_read_ed25519_key(const char *path, GVariant **out, GError **error);
 
-/* kickstart.c: writes the kickstart template (and, when signing, the public
- * key) next to the repo if their contents differ. */
-gboolean dcn_kickstart_write(const DcnDefinition *def, DcnProgress *progress, gboolean *changed, GError **error);
-
-/* kickstart.c: `gpg --export` of sign.gpg_key_id (a binary keyring). */
-gboolean dcn_gpg_export_public_key(const DcnDefinition *def, GBytes **out, GError **error);
-
 #endif
