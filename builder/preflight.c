@@ -408,11 +408,12 @@ static void check_iso(Preflight *pf)
 static void check_cluster(Preflight *pf, const char *stage)
 {
     DcnDefinition *def = pf->def;
-    const char *platform = def->deploy_platform ? def->deploy_platform : "openshift";
-    const char *kubectl = def->deploy_kubectl ? def->deploy_kubectl : strcmp(platform, "openshift") == 0 ? "oc" : "kubectl";
+    const char *platform = def->deploy_platform;
+    const char *kubectl = def->deploy_kubectl;
     g_autofree char *why = g_strdup_printf("%s talks to the cluster with it: deploy.kubectl, default %s on deploy.platform %s",
                                            stage, strcmp(platform, "openshift") == 0 ? "oc" : "kubectl", platform);
-    need_program(pf, def->deploy_kubectl ? "deploy.kubectl" : "deploy.platform", "deploy", kubectl, why);
+    need_program(pf, dcn_definition_origin(def, "deploy.kubectl") ? "deploy.kubectl" : "deploy.platform", "deploy", kubectl,
+                 why);
     need_path(pf, "deploy.ca_file", def->deploy_ca_file, FALSE);
     if (def->deploy_manifests) {
         static const char *const names[] = {"kustomization.yaml", "kustomization.yml", "Kustomization"};

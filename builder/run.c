@@ -63,9 +63,8 @@ static gboolean has_hosted_head(const DcnDefinition *def)
 static gboolean plan_package(DcnStageCtx *ctx, GError **error)
 {
     const DcnDefinition *def = ctx->def;
-    g_autofree char *layout = def->image_layout ? g_strdup(def->image_layout) : g_build_filename(def->state_dir, "oci", NULL);
     dcn_plan(ctx, "would write the hosting image of %s (tag %s) into %s: dcn-hoster and the head of %s, %s layers",
-             def->version, def->version, layout, def->ref, def->image_compression ? def->image_compression : "gzip");
+             def->version, def->version, def->image_layout, def->ref, def->image_compression);
     dcn_plan(ctx, "  the head is the commit publish makes for %s%s", def->version,
              has_hosted_head(def) ? "" : " (nothing is published yet: in this plan that commit is a PLACEHOLDER)");
     return TRUE;
@@ -86,10 +85,9 @@ static gboolean plan_iso(DcnStageCtx *ctx, GError **error)
 static gboolean plan_push(DcnStageCtx *ctx, GError **error)
 {
     const DcnDefinition *def = ctx->def;
-    g_autofree char *repository = g_ascii_strdown(def->registry_repository ? def->registry_repository : def->name, -1);
     dcn_plan(ctx, "would push the image package writes as %s/%s:%s (%s)%s; the digest it gets goes to %s/push.json "
                   "for deploy",
-             def->registry_url ? def->registry_url : "(registry.url)", repository, def->version,
+             def->registry_url ? def->registry_url : "(registry.url)", def->registry_repository, def->version,
              def->registry_username ? "with registry.username and its password" : "anonymously",
              def->registry_mount_from ? ", mounting blobs from registry.mount_from" : "", def->state_dir);
     return TRUE;

@@ -95,7 +95,7 @@ static void placeholder_target(DcnStageCtx *ctx, DcnRolloutTarget *t, const GErr
     const char *url = def->registry_url;
     const char *host = url && strstr(url, "://") ? strstr(url, "://") + 3 : "registry.invalid";
     g_autofree char *h = g_strndup(host, strcspn(host, "/"));
-    g_autofree char *repository = g_ascii_strdown(def->registry_repository ? def->registry_repository : def->name, -1);
+    g_autofree char *repository = g_strdup(def->registry_repository);
     g_autofree char *bare = g_strdup_printf("%s/%s", h, repository);
     g_autofree char *cluster_repo = dcn_deploy_repository_for_cluster(bare, def->deploy_registry);
     t->image = g_strdup_printf("%s@" DCN_DEPLOY_PLACEHOLDER_DIGEST, cluster_repo);

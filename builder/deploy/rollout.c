@@ -38,13 +38,11 @@ gboolean dcn_rollout_init(DcnRollout *r, DcnStageCtx *ctx, GError **error)
 {
     const DcnDefinition *def = ctx->def;
     *r = (DcnRollout){.ctx = ctx};
-    r->platform = def->deploy_platform ? def->deploy_platform : "openshift";
-    const char *cmd = def->deploy_kubectl ? def->deploy_kubectl
-                                          : g_str_equal(r->platform, "openshift") ? "oc" : "kubectl";
-    dcn_kube_init(&r->kube, cmd, def->deploy_namespace, ctx->dry_run, &ctx->progress);
+    r->platform = def->deploy_platform;
+    dcn_kube_init(&r->kube, def->deploy_kubectl, def->deploy_namespace, ctx->dry_run, &ctx->progress);
     r->manifests = def->deploy_manifests ? g_strdup(def->deploy_manifests) : default_manifests(r->platform);
     r->out_dir = g_build_filename(def->state_dir, "deploy", NULL);
-    r->timeout = def->deploy_timeout ? def->deploy_timeout : 600;
+    r->timeout = def->deploy_timeout;
     if (def->deploy_ca_file && !g_file_test(def->deploy_ca_file, G_FILE_TEST_IS_REGULAR)) {
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION, "deploy.ca_file %s: no such file",
                     def->deploy_ca_file);

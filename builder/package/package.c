@@ -679,8 +679,7 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
                            def->version),
                FALSE;
 
-    g_autofree char *layout_dir =
-        def->image_layout ? g_strdup(def->image_layout) : g_build_filename(def->state_dir, "oci", NULL);
+    g_autofree char *layout_dir = g_strdup(def->image_layout);
     g_autoptr(DcnOciLayout) layout = dcn_oci_layout_open(layout_dir, TRUE, error);
     if (!layout)
         return FALSE;

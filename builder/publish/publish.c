@@ -1,4 +1,8 @@
-/* publish: the publish stage. Imports the staged version into the hosted
+/* publish/: the stages that act on the hosted repository: publish
+ * (publish.c), rollback (rollback.c), prune (prune.c), status (status.c),
+ * and the steps that make a commit the served version (release.h).
+ *
+ * publish: the publish stage. Imports the staged version into the hosted
  * archive repo as a new commit on the ref (parent: the current head, same
  * tree, version metadata, ostree.ref-binding), then releases it (release.h).
  *

@@ -68,7 +68,7 @@ gboolean dcn_stage_push(DcnStageCtx *ctx, GError **error)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
                            "no registry: set registry.url (--registry https://HOST[:PORT])"),
                FALSE;
-    g_autofree char *repository = g_ascii_strdown(def->registry_repository ? def->registry_repository : def->name, -1);
+    g_autofree char *repository = g_strdup(def->registry_repository);
     if (!repository_valid(repository))
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
                            "repository '%s' is not a valid registry repository name: set registry.repository",
@@ -141,7 +141,7 @@ gboolean dcn_stage_push(DcnStageCtx *ctx, GError **error)
         .ca_file = def->registry_ca_file,
         .insecure = def->registry_insecure,
         .retries = def->registry_retries,
-        .chunk_size = (guint64)(def->registry_chunk_mb ? def->registry_chunk_mb : 32) << 20,
+        .chunk_size = (guint64)def->registry_chunk_mb << 20,
         .mount_scopes = (const char *const *)mounts->pdata,
         .progress = &ctx->progress,
     };

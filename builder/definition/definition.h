@@ -2,7 +2,7 @@
  *
  * dcn_definition_parse() is a pure function over a buffer: no I/O, so the
  * unit tests feed it tables of documents. Every key has one entry in a table
- * (definition.c) that names its type and checks its value; YAML keys and
+ * (keys.c) that names its type and checks its value; YAML keys and
  * command-line overrides go through the same entry, so both are validated
  * alike and errors name the origin ("dcn-edge.yaml:7" or "--keep"). */
 #ifndef DCN_BUILDER_DEFINITION_H
@@ -101,27 +101,27 @@ typedef struct {
     char **run_skip;         /* run.skip: stages run leaves out (e.g. deploy) */
 
     /* deploy.*: rolling the hosting image out (builder/deploy/, docs/rollout.md) */
-    char *deploy_platform;  /* "openshift" (oc, Route) or "kubernetes" (kubectl, Ingress); NULL: openshift */
+    char *deploy_platform;  /* "openshift" (oc, Route) or "kubernetes" (kubectl, Ingress); default openshift */
     char *deploy_manifests; /* kustomize directory (absolute); NULL: the installed manifests/hoster/<platform> */
     char *deploy_namespace; /* namespace; NULL: the kubeconfig context's */
     char *deploy_registry;  /* registry host[:port] the cluster pulls from, replacing the pushed reference's host */
     char *deploy_url;       /* base URL devices use (Route/Ingress): verification and kickstarts; NULL: from the Route/Ingress */
-    char *deploy_kubectl;   /* kubectl command; NULL: oc on openshift, kubectl on kubernetes */
+    char *deploy_kubectl;   /* kubectl command; default oc on openshift, kubectl on kubernetes */
     char *deploy_ca_file;   /* CA bundle (absolute) for verifying deploy_url over https */
-    guint deploy_timeout;   /* seconds for the rollout and for verification; 0: 600 */
+    guint deploy_timeout;   /* seconds for the rollout and for verification (default 600) */
 
     /* image.* and registry.*: the hosting image (builder/package/, builder/push/, docs/image.md) */
-    char *image_layout;      /* image.layout: OCI image layout directory (absolute); NULL: <state_dir>/oci */
+    char *image_layout;      /* image.layout: OCI image layout directory (absolute); default <state_dir>/oci */
     char *image_archive;     /* image.archive: also write this version as an oci-archive tar here; NULL: no */
-    char *image_compression; /* image.compression: "gzip" or "zstd" for new layers; NULL: gzip */
+    char *image_compression; /* image.compression: "gzip" or "zstd" for new layers (default gzip) */
     char *image_hoster;      /* image.hoster: the dcn-hoster binary to ship; NULL: next to dcn-builder */
     char *registry_url;      /* registry.url: http(s)://host[:port] of the registry (scheme required) */
-    char *registry_repository; /* registry.repository: repository path in the registry, e.g. ns/dcn-edge; NULL: name */
+    char *registry_repository; /* registry.repository: repository path in the registry, e.g. ns/dcn-edge; default name in lower case */
     char *registry_username; /* registry.username: for basic auth or the token endpoint (password: env or file) */
     char *registry_password_file; /* registry.password_file: file holding the password or token */
     char *registry_ca_file;  /* registry.ca_file: CA bundle for the registry's TLS certificate */
     gboolean registry_insecure; /* registry.insecure: skip TLS verification (only when asked) */
-    guint registry_chunk_mb; /* registry.chunk_mb: blobs larger than this go up in PATCH chunks of it; 0: 32 */
+    guint registry_chunk_mb; /* registry.chunk_mb: blobs larger than this go up in PATCH chunks of it (default 32) */
     guint registry_retries;  /* registry.retries: retries after 5xx/connection errors (default 4) */
     char **registry_mount_from; /* registry.mount_from: repositories on the same registry to mount blobs from */
 
@@ -157,7 +157,8 @@ gboolean dcn_definition_load_file(DcnDefinition *def, const char *path, GError *
 gboolean dcn_definition_set(DcnDefinition *def, const char *key, const char *value,
                             const char *origin, GError **error);
 
-/* Fills defaults and checks what needs all keys at once (required keys,
+/* Fills defaults (once: the stages read the values, see each field's
+ * comment) and checks what needs all keys at once (required keys,
  * deltas_from < keep). Fails when the definition has any problem (its own
  * or the parser's), with all of them in the error, one per line; the
  * defaults are filled whenever the required keys are there
@@ -189,6 +190,11 @@ gboolean dcn_definition_rejected(const DcnDefinition *def, const char *key);
  * docs/build-infra.md: which composers take what). NULL when fine, else what
  * was expected. */
 const char *dcn_definition_check_parent(const char *value);
+
+/* registry.repository's check, for push's registry.mount_from names too: a
+ * distribution repository name, lower-case components separated by '/',
+ * at most 255 characters. NULL when fine, else what was expected. */
+const char *dcn_definition_check_repository(const char *value);
 
 const char *dcn_compose_backend_name(DcnComposeBackendKind kind);
 

@@ -1,5 +1,6 @@
-/* cmd: the external programs build infrastructure drives (ssh, kubectl,
- * virsh, ssh-keygen, qemu-img, genisoimage), run with a timeout, their output
+/* cmd: the external programs the stages drive (provision's ssh, kubectl,
+ * virsh, ssh-keygen, qemu-img, genisoimage; deploy's kubectl; iso's
+ * xorriso; compose weldr's ssh forward), run with a timeout, their output
  * captured (and optionally echoed as events), each in its own process group
  * so a Ctrl-C on the terminal reaches dcn-builder only: it decides what to
  * stop (and then tears down) instead of the children dying mid-command.
