@@ -7,12 +7,14 @@
 
 #include "ks_syntax.h"
 
-/* Defaults of the build-infrastructure keys (provision, install, weldr). */
-static void finish_build_infra(DcnDefinition *def)
-{
+/* A string key's default, when the key was not set. */
 #define DEFAULT(field, value)                                                                                          \
     if (!def->field)                                                                                                   \
     def->field = g_strdup(value)
+
+/* Defaults of the build-infrastructure keys (provision, install, weldr). */
+static void finish_build_infra(DcnDefinition *def)
+{
     DEFAULT(provider, "local");
     DEFAULT(vm_user, "cloud-user");
     DEFAULT(kubevirt_namespace, "default");
@@ -25,7 +27,6 @@ static void finish_build_infra(DcnDefinition *def)
     DEFAULT(libvirt_domain_type, "kvm");
     DEFAULT(libvirt_network, "user");
     DEFAULT(composer_socket, "/run/weldr/api.socket");
-#undef DEFAULT
     if (!def->vm_name) {
         /* <name>-builder as a DNS label: lower case, other characters as '-' */
         GString *s = g_string_new(NULL);
@@ -69,14 +70,11 @@ static void finish_image_deploy(DcnDefinition *def)
 {
     if (!def->image_layout)
         def->image_layout = g_build_filename(def->state_dir, "oci", NULL);
-    if (!def->image_compression)
-        def->image_compression = g_strdup("gzip");
+    DEFAULT(image_compression, "gzip");
     if (!def->registry_repository)
         def->registry_repository = g_ascii_strdown(def->name, -1);
-    if (!def->deploy_platform)
-        def->deploy_platform = g_strdup("openshift");
-    if (!def->deploy_kubectl)
-        def->deploy_kubectl = g_strdup(strcmp(def->deploy_platform, "openshift") == 0 ? "oc" : "kubectl");
+    DEFAULT(deploy_platform, "openshift");
+    DEFAULT(deploy_kubectl, strcmp(def->deploy_platform, "openshift") == 0 ? "oc" : "kubectl");
 }
 
 static void fill_defaults(DcnDefinition *def);
@@ -184,16 +182,12 @@ static void fill_defaults(DcnDefinition *def)
         g_autofree char *base = g_strdup_printf("%s.ks", def->name);
         def->kickstart_path = g_build_filename(repo_dir, base, NULL);
     }
-#define DEFAULT(field, value)                                                                                          \
-    if (!def->field)                                                                                                   \
-    def->field = g_strdup(value)
     DEFAULT(kickstart_lang, "en_US.UTF-8");
     DEFAULT(kickstart_keyboard, "us");
     DEFAULT(kickstart_timezone, "UTC");
     DEFAULT(kickstart_disk, "");
     DEFAULT(kickstart_network, "dhcp");
     DEFAULT(kickstart_updates, "none");
-#undef DEFAULT
     finish_build_infra(def);
     finish_iso(def);
     finish_image_deploy(def);

@@ -1,5 +1,5 @@
 /* Fuzz target: dcn_definition_parse, the image definition's YAML
- * (builder/definition.h), then dcn_definition_finish as the commands do.
+ * (builder/definition/definition.h), then dcn_definition_finish as the commands do.
  * Input: the YAML text (an exact-size heap copy; NULs included).
  * Invariants: TRUE exactly when there is no error; an error message is not
  * empty and every problem names FILE:LINE; a parsed name, version and ref
