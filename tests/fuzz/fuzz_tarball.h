@@ -19,10 +19,6 @@
 #include "repo.h"
 #include "stage.h"
 
-/* main.c's; compose.c (linked for dcn_compose_output_clear) refers to it,
- * nothing here calls it */
-void dcn_stage_step(DcnStageCtx *ctx, const char *step) { (void)ctx, (void)step; }
-
 typedef struct {
     char *work, *input, *sentinel, *staging_tmp;
     OstreeRepo *staging;
