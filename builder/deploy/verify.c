@@ -1,8 +1,8 @@
 /* verify: see verify.h. */
 #include "verify.h"
 #include "error.h"
+#include "http.h"
 
-#include <curl/curl.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
@@ -40,54 +40,38 @@ gboolean dcn_verify_parse_status(const char *body, gsize len, const char *ref, D
     return TRUE;
 }
 
-static size_t on_body(char *ptr, size_t size, size_t n, void *data)
-{
-    GString *s = data;
-    if (s->len + size * n > 1024 * 1024)
-        return 0; /* a status document is small: refuse a runaway body */
-    g_string_append_len(s, ptr, (gssize)(size * n));
-    return size * n;
-}
-
 gboolean dcn_verify_fetch_url(const char *base_url, const char *ca_file, guint timeout_s, char **body,
                               GError **error)
 {
-    static gsize curl_ready;
-    if (g_once_init_enter(&curl_ready)) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        g_once_init_leave(&curl_ready, 1);
-    }
     g_autofree char *url = g_strdup_printf("%s%s-/status", base_url, g_str_has_suffix(base_url, "/") ? "" : "/");
-    CURL *curl = curl_easy_init();
-    if (!curl) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "GET %s: curl_easy_init failed", url);
-        return FALSE;
-    }
-    g_autoptr(GString) buf = g_string_new(NULL);
-    char errbuf[CURL_ERROR_SIZE] = "";
+    CURL *curl = dcn_http_handle(error);
+    if (!curl)
+        return g_prefix_error(error, "GET %s: ", url), FALSE;
+    char errbuf[CURL_ERROR_SIZE];
+    const DcnHttpOptions opts = {
+        .user_agent = "dcn-builder-deploy/" DCN_VERSION,
+        .ca_file = ca_file,
+        .timeout_s = timeout_s ? timeout_s : 10,
+        .fresh_connection = TRUE, /* another backend may answer */
+    };
+    dcn_http_setup(curl, &opts, errbuf);
+    g_auto(DcnHttpBody) buf = {0};
+    dcn_http_body_sink(curl, &buf, 1024 * 1024); /* a status document is small: refuse a runaway body */
     curl_easy_setopt(curl, CURLOPT_URL, url);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, buf);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, (long)(timeout_s ? timeout_s : 10));
-    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_USERAGENT, "dcn-builder-deploy/" DCN_VERSION);
-    curl_easy_setopt(curl, CURLOPT_FORBID_REUSE, 1L); /* a new connection each time: another backend may answer */
-    if (ca_file)
-        curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file);
     CURLcode rc = curl_easy_perform(curl);
     long status = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_easy_cleanup(curl);
     if (rc != CURLE_OK) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "GET %s: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
+        g_autofree char *why = dcn_http_error_text(rc, errbuf, &buf);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "GET %s: %s", url, why);
         return FALSE;
     }
     if (status != 200) {
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "GET %s: HTTP %ld", url, status);
         return FALSE;
     }
-    *body = g_string_free(g_steal_pointer(&buf), FALSE);
+    *body = g_string_free(g_steal_pointer(&buf.data), FALSE);
     return TRUE;
 }
 

@@ -1,24 +1,16 @@
 /* registry_reply: token and error bodies. See registry_reply.h. */
 #include "registry_reply.h"
 #include "error.h"
+#include "json.h"
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-static const char *str_member(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                        : NULL;
-}
-
+/* The body's JSON object, or NULL (empty, not JSON, not an object). */
 static JsonObject *parse_object(JsonParser *p, const char *body, gsize len)
 {
-    if (len == 0 || len > G_MAXSSIZE || !json_parser_load_from_data(p, body, (gssize)len, NULL))
-        return NULL;
-    JsonNode *root = json_parser_get_root(p);
-    return root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    return len ? dcn_json_parse_object(p, body, len, "reply", NULL) : NULL;
 }
 
 static gboolean header_safe(const char *s)
@@ -35,7 +27,7 @@ char *dcn_registry_parse_token(const char *body, gsize len, GError **error)
     JsonObject *o = parse_object(p, body, len);
     static const char *const names[] = {"token", "access_token"};
     for (guint i = 0; o && i < G_N_ELEMENTS(names); i++) {
-        const char *t = str_member(o, names[i]);
+        const char *t = dcn_json_str(o, names[i]);
         if (!t || !*t)
             continue;
         if (!header_safe(t))
@@ -71,12 +63,9 @@ char *dcn_registry_error_text(const char *body, gsize len)
         return g_strdup("no details");
     g_autoptr(JsonParser) p = json_parser_new();
     JsonObject *o = parse_object(p, body, len);
-    JsonNode *errs = o ? json_object_get_member(o, "errors") : NULL;
-    JsonArray *a = errs && JSON_NODE_HOLDS_ARRAY(errs) ? json_node_get_array(errs) : NULL;
-    JsonNode *e0 = a && json_array_get_length(a) > 0 ? json_array_get_element(a, 0) : NULL;
-    if (e0 && JSON_NODE_HOLDS_OBJECT(e0)) {
-        JsonObject *e = json_node_get_object(e0);
-        const char *code = str_member(e, "code"), *msg = str_member(e, "message");
+    JsonObject *e = dcn_json_arr_obj(dcn_json_arr(o, "errors"), 0);
+    if (e) {
+        const char *code = dcn_json_str(e, "code"), *msg = dcn_json_str(e, "message");
         g_autofree char *text = g_strdup_printf("%s%s%s", code ? code : "", code && msg ? ": " : "", msg ? msg : "");
         g_autofree char *line = one_line(text, strlen(text));
         if (*line)
