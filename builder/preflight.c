@@ -16,7 +16,7 @@
 #include "repo.h"
 #include "runtime.h"
 #include "state.h"
-#include "weldr.h"
+#include "blueprint.h"
 
 typedef struct {
     DcnDefinition *def;
@@ -220,7 +220,7 @@ static void check_compose(Preflight *pf)
     }
     /* weldr */
     g_autoptr(GError) e = NULL;
-    g_autofree char *blueprint = dcn_weldr_blueprint(def, &e);
+    g_autofree char *blueprint = dcn_blueprint_toml(def, &e);
     if (!blueprint)
         problem(pf, "blueprint.file", NULL, "%s", e->message);
     if (!def->composer_url) {

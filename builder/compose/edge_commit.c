@@ -425,13 +425,6 @@ static gboolean import_dirtree(Import *im, const char *csum, guint depth, GError
     return import_metadata(im, OSTREE_OBJECT_TYPE_DIR_TREE, csum, v, error);
 }
 
-static const char *json_str(JsonObject *o, const char *key)
-{
-    JsonNode *n = json_object_get_member(o, key);
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                          : NULL;
-}
-
 static gboolean import_extracted(const DcnDefinition *def, OstreeRepo *staging, const char *dir, GBytes *cj,
                                  guint64 max_bytes, DcnProgress *progress, DcnComposeOutput *out, GError **error)
 {
@@ -441,13 +434,13 @@ static gboolean import_extracted(const DcnDefinition *def, OstreeRepo *staging, 
     JsonObject *o = dcn_json_parse_object(parser, data, len, "compose.json", error);
     if (!o)
         return FALSE;
-    const char *commit = json_str(o, "ostree-commit");
+    const char *commit = dcn_json_str(o, "ostree-commit");
     if (!commit || !ostree_validate_checksum_string(commit, NULL))
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                            "compose.json: 'ostree-commit' is missing or not a checksum"),
                FALSE;
-    const char *ref = json_str(o, "ref"), *version = json_str(o, "ostree-version"),
-               *inputhash = json_str(o, "rpm-ostree-inputhash");
+    const char *ref = dcn_json_str(o, "ref"), *version = dcn_json_str(o, "ostree-version"),
+               *inputhash = dcn_json_str(o, "rpm-ostree-inputhash");
     if (ref && strcmp(ref, def->ref) != 0)
         dcn_progress_event(progress, "warning", "msg=\"edge-commit was composed for ref %s; publishing on %s\"", ref,
                            def->ref);

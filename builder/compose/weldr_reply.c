@@ -1,46 +1,11 @@
-/* weldr_reply: see weldr_reply.h. Every member is read through the helpers
- * below, which check its type first: json-glib's typed getters assume the
- * type is right (a critical, and a NULL or a wrong default, otherwise). */
+/* weldr_reply: see weldr_reply.h. Every member is read through util/json.h,
+ * which checks its type first: json-glib's typed getters assume the type is
+ * right (a critical, and a NULL or a wrong default, otherwise). */
 #include "weldr_reply.h"
 
 #include <string.h>
 
-static JsonNode *member(JsonObject *o, const char *name)
-{
-    return o ? json_object_get_member(o, name) : NULL;
-}
-
-static const char *str_member(JsonObject *o, const char *name, const char *fallback)
-{
-    JsonNode *n = member(o, name);
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                        : fallback;
-}
-
-static gboolean bool_member(JsonObject *o, const char *name, gboolean fallback)
-{
-    JsonNode *n = member(o, name);
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN ? json_node_get_boolean(n)
-                                                                                         : fallback;
-}
-
-static gint64 int_member(JsonObject *o, const char *name)
-{
-    JsonNode *n = member(o, name);
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64 ? json_node_get_int(n) : 0;
-}
-
-static JsonArray *arr_member(JsonObject *o, const char *name)
-{
-    JsonNode *n = member(o, name);
-    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
-static JsonObject *obj_element(JsonArray *a, guint i)
-{
-    JsonNode *n = json_array_get_element(a, i);
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
+#include "json.h"
 
 /* Composer's text in a message: control characters (a newline would start
  * a line of its own in the builder's output) become spaces. */
@@ -66,21 +31,18 @@ static const char *one_word(const char *s, char *buf, gsize size)
 JsonObject *dcn_weldr_reply_object(JsonParser *parser, const char *content_type, const void *body, gsize len)
 {
     gboolean is_json = content_type && g_str_has_prefix(content_type, "application/json");
-    if (!is_json || !len || len > G_MAXSSIZE || !json_parser_load_from_data(parser, body, (gssize)len, NULL))
-        return NULL;
-    JsonNode *root = json_parser_get_root(parser); /* NULL for a body of blanks */
-    return root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    return is_json && len ? dcn_json_parse_object(parser, body, len, "composer's reply", NULL) : NULL;
 }
 
 char *dcn_weldr_reply_errors(JsonObject *o)
 {
-    JsonArray *errors = arr_member(o, "errors");
+    JsonArray *errors = dcn_json_arr(o, "errors");
     GString *s = g_string_new(NULL);
     for (guint i = 0; errors && i < json_array_get_length(errors); i++) {
-        JsonObject *e = obj_element(errors, i);
+        JsonObject *e = dcn_json_arr_obj(errors, i);
         if (e)
-            g_string_append_printf(s, "%s%s: %s", s->len ? "; " : "", str_member(e, "id", "?"),
-                                   str_member(e, "msg", ""));
+            g_string_append_printf(s, "%s%s: %s", s->len ? "; " : "", dcn_json_str_or(e, "id", "?"),
+                                   dcn_json_str_or(e, "msg", ""));
     }
     return s->len ? one_line(g_string_free(s, FALSE)) : (g_string_free(s, TRUE), NULL);
 }
@@ -101,56 +63,56 @@ char *dcn_weldr_reply_missing_packages(const char *msg)
 char *dcn_weldr_reply_server(JsonObject *o)
 {
     char b1[64], b2[64], b3[16];
-    return g_strdup_printf("backend=%s build=%s api=%s", one_word(str_member(o, "backend", "?"), b1, sizeof b1),
-                           one_word(str_member(o, "build", "?"), b2, sizeof b2),
-                           one_word(str_member(o, "api", "?"), b3, sizeof b3));
+    return g_strdup_printf("backend=%s build=%s api=%s", one_word(dcn_json_str_or(o, "backend", "?"), b1, sizeof b1),
+                           one_word(dcn_json_str_or(o, "build", "?"), b2, sizeof b2),
+                           one_word(dcn_json_str_or(o, "api", "?"), b3, sizeof b3));
 }
 
 guint dcn_weldr_reply_dependencies(JsonObject *o)
 {
-    JsonArray *bps = arr_member(o, "blueprints");
-    JsonObject *bp = bps && json_array_get_length(bps) ? obj_element(bps, 0) : NULL;
-    JsonArray *d = arr_member(bp, "dependencies");
+    JsonArray *bps = dcn_json_arr(o, "blueprints");
+    JsonObject *bp = bps && json_array_get_length(bps) ? dcn_json_arr_obj(bps, 0) : NULL;
+    JsonArray *d = dcn_json_arr(bp, "dependencies");
     return d ? json_array_get_length(d) : 0;
 }
 
 char *dcn_weldr_reply_queue_status(JsonObject *o, const char *id, gint64 *size)
 {
     char *status = NULL;
-    JsonArray *uuids = arr_member(o, "uuids");
+    JsonArray *uuids = dcn_json_arr(o, "uuids");
     for (guint i = 0; uuids && i < json_array_get_length(uuids); i++) {
-        JsonObject *u = obj_element(uuids, i);
-        if (!u || g_strcmp0(str_member(u, "id", NULL), id) != 0)
+        JsonObject *u = dcn_json_arr_obj(uuids, i);
+        if (!u || g_strcmp0(dcn_json_str_or(u, "id", NULL), id) != 0)
             continue;
         char buf[32];
         g_free(status); /* listed twice: the last one counts */
-        status = g_strdup(one_word(str_member(u, "queue_status", "?"), buf, sizeof buf));
-        if (size)
-            *size = int_member(u, "image_size");
+        status = g_strdup(one_word(dcn_json_str_or(u, "queue_status", "?"), buf, sizeof buf));
+        if (size && !dcn_json_int(u, "image_size", size))
+            *size = 0;
     }
     return status;
 }
 
 char *dcn_weldr_reply_build_id(JsonObject *o)
 {
-    const char *id = str_member(o, "build_id", NULL);
+    const char *id = dcn_json_str_or(o, "build_id", NULL);
     return id && g_uuid_string_is_valid(id) ? g_strdup(id) : NULL;
 }
 
 gboolean dcn_weldr_reply_deleted(JsonObject *o, const char *id, GPtrArray *not_deleted)
 {
-    JsonArray *errors = arr_member(o, "errors");
+    JsonArray *errors = dcn_json_arr(o, "errors");
     for (guint i = 0; errors && i < json_array_get_length(errors); i++) {
-        JsonObject *e = obj_element(errors, i);
+        JsonObject *e = dcn_json_arr_obj(errors, i);
         if (e)
             g_ptr_array_add(not_deleted,
-                            one_line(g_strdup_printf("%s: %s", str_member(e, "id", "?"), str_member(e, "msg", ""))));
+                            one_line(g_strdup_printf("%s: %s", dcn_json_str_or(e, "id", "?"), dcn_json_str_or(e, "msg", ""))));
     }
     gboolean deleted = FALSE;
-    JsonArray *uuids = arr_member(o, "uuids");
+    JsonArray *uuids = dcn_json_arr(o, "uuids");
     for (guint i = 0; uuids && i < json_array_get_length(uuids); i++) {
-        JsonObject *u = obj_element(uuids, i);
-        if (u && g_strcmp0(str_member(u, "uuid", NULL), id) == 0 && bool_member(u, "status", FALSE))
+        JsonObject *u = dcn_json_arr_obj(uuids, i);
+        if (u && g_strcmp0(dcn_json_str_or(u, "uuid", NULL), id) == 0 && dcn_json_bool_or(u, "status", FALSE))
             deleted = TRUE;
     }
     return deleted;
@@ -160,10 +122,9 @@ char *dcn_weldr_reply_log_tail(const void *body, gsize len)
 {
     g_autofree char *text = g_strndup(body, len);
     g_autoptr(JsonParser) jp = json_parser_new();
-    JsonNode *root = *text == '{' && json_parser_load_from_data(jp, text, -1, NULL) ? json_parser_get_root(jp) : NULL;
-    if (root && JSON_NODE_HOLDS_OBJECT(root)) {
-        JsonObject *o = json_node_get_object(root);
-        if (json_object_has_member(o, "status") && !bool_member(o, "status", TRUE)) {
+    JsonObject *o = *text == '{' ? dcn_json_parse_object(jp, text, strlen(text), "composer's log", NULL) : NULL;
+    if (o) {
+        if (json_object_has_member(o, "status") && !dcn_json_bool_or(o, "status", TRUE)) {
             g_autofree char *errs = dcn_weldr_reply_errors(o);
             return g_strdup_printf("(no log: %s)", errs ? errs : "composer gave none");
         }

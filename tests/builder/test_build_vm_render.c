@@ -15,7 +15,7 @@
 #include "definition.h"
 #include "provision.h"
 #include "template.h"
-#include "weldr.h"
+#include "blueprint.h"
 
 /* ---- helpers ---- */
 
@@ -436,7 +436,7 @@ static void test_semver_table(void **state)
     } cases[] = {{"1.0.0", TRUE},   {"2.10.3", TRUE},  {"1.0.0-rc.1", TRUE}, {"1.0.0+b5", TRUE}, {"1.0", FALSE},
                  {"01.0.0", FALSE}, {"1.0.0-", FALSE}, {"v1.0.0", FALSE},    {"2024.05", FALSE}, {"1.2.3.4", FALSE}};
     for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
-        if (dcn_weldr_is_semver(cases[i].v) != cases[i].ok)
+        if (dcn_blueprint_is_semver(cases[i].v) != cases[i].ok)
             fail_msg("semver '%s': expected %d", cases[i].v, cases[i].ok);
 }
 
@@ -446,7 +446,7 @@ static void test_blueprint_generated(void **state)
                                             "  packages: [vim-enhanced, \"tmux=3.*\"]\n  groups: [core]\n"
                                             "  customizations: |\n    [customizations.kernel]\n    append = \"q\"\n");
     g_autoptr(GError) error = NULL;
-    g_autofree char *bp = dcn_weldr_blueprint(def, &error);
+    g_autofree char *bp = dcn_blueprint_toml(def, &error);
     assert_non_null(bp);
     assert_non_null(strstr(bp, "\nname = \"dcn-edge\"\n"));
     assert_non_null(strstr(bp, "\ndescription = \"Edge \\\"DCN\\\"\"\n"));
@@ -460,7 +460,7 @@ static void test_blueprint_generated(void **state)
     g_autoptr(DcnDefinition) d2 = def_from("");
     g_free(d2->version);
     d2->version = g_strdup("2024.05");
-    g_autofree char *bp2 = dcn_weldr_blueprint(d2, &error);
+    g_autofree char *bp2 = dcn_blueprint_toml(d2, &error);
     assert_null(strstr(bp2, "\nversion ="));
 }
 
