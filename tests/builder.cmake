@@ -35,6 +35,12 @@ add_executable(test_builder_package_push_parsers ${DCN_BUILDER_TESTS}/test_packa
 target_link_libraries(test_builder_package_push_parsers PRIVATE builder-core PkgConfig::CMOCKA)
 add_test(NAME unit_builder_package_push_parsers COMMAND test_builder_package_push_parsers)
 
+# Unit: the one libcurl setup (builder/util/http.c): the size-capped body
+# sink and its error, alone and through deploy's /-/status fetch.
+add_executable(test_builder_http ${DCN_BUILDER_TESTS}/test_http.c)
+target_link_libraries(test_builder_http PRIVATE builder-core PkgConfig::CMOCKA)
+add_test(NAME unit_builder_http COMMAND test_builder_http)
+
 # Unit: the pure parts of iso (boot entry edits, kernel argument checks,
 # the offline kickstart).
 add_executable(test_builder_iso_units ${DCN_BUILDER_TESTS}/test_iso_units.c)
