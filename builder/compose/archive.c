@@ -274,23 +274,12 @@ static gboolean import_entry(Importer *im, struct archive_entry *e, GError **err
     return TRUE;
 }
 
-typedef struct archive DcnArchive;
-static void dcn_archive_free(DcnArchive *a) { archive_read_free(a); }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnArchive, dcn_archive_free)
-
 gboolean dcn_archive_to_mtree(OstreeRepo *repo, const char *path, OstreeMutableTree *mtree, DcnProgress *progress,
                               guint *out_skipped, GError **error)
 {
-    g_autoptr(DcnArchive) a = archive_read_new();
-    archive_read_support_format_tar(a);
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_xz(a);
-    archive_read_support_filter_none(a);
-    if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK)
-        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "Reading archive %s: %s", path,
-                           archive_error_string(a)),
-               FALSE;
+    g_autoptr(DcnArchive) a = dcn_tar_open(path, error);
+    if (!a)
+        return g_prefix_error(error, "Reading archive %s: ", path), FALSE;
 
     DcnTarLimits limits;
     if (!dcn_tar_limits_init(&limits, path, NULL, error))

@@ -6,6 +6,7 @@
  * publish is where published versions are protected). */
 #include "compose.h"
 #include "error.h"
+#include "plan.h"
 #include "repo.h"
 #include "stage.h"
 #include "weldr.h"
@@ -81,11 +82,24 @@ static gboolean compose_in_txn(DcnStageCtx *ctx, OstreeRepo *staging, const char
     return TRUE;
 }
 
+/* compose --dry-run (any backend): what would be read and staged. */
+static gboolean compose_plan(DcnStageCtx *ctx, GError **error)
+{
+    const DcnDefinition *def = ctx->def;
+    if (def->compose_backend == DCN_COMPOSE_WELDR && !dcn_weldr_plan(ctx, error))
+        return FALSE;
+    if (def->compose_backend != DCN_COMPOSE_WELDR)
+        dcn_plan(ctx, "would read %s with backend %s", def->compose_source ? def->compose_source : "(compose.source)",
+                 dcn_compose_backend_name(def->compose_backend));
+    dcn_plan(ctx, "would stage the tree as dcn-staging/%s/%s in %s", def->ref, def->version, def->staging);
+    return TRUE;
+}
+
 gboolean dcn_stage_compose(DcnStageCtx *ctx, GError **error)
 {
     const DcnDefinition *def = ctx->def;
     if (ctx->dry_run)
-        return dcn_compose_plan(ctx, error); /* compose/weldr.c */
+        return compose_plan(ctx, error);
     if (!def->compose_source && def->compose_backend != DCN_COMPOSE_WELDR)
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_DEFINITION,
                            "no compose.source in %s (or --source)", def->path ? def->path : "the definition"),

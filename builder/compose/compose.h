@@ -55,6 +55,13 @@ gboolean dcn_tar_limits_init(DcnTarLimits *l, const char *tarball, const char *s
 /* Counts one entry of declared size; FALSE (an error naming member) past a limit. */
 gboolean dcn_tar_limits_entry(DcnTarLimits *l, const char *member, gint64 size, GError **error);
 
+/* compose/tar_limits.c: a tarball opened for reading (tar; plain, gz, zst
+ * or xz), or NULL with libarchive's message as the error. */
+typedef struct archive DcnArchive;
+DcnArchive *dcn_tar_open(const char *path, GError **error);
+void dcn_archive_free(DcnArchive *a);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnArchive, dcn_archive_free)
+
 /* compose/archive.c: reads a tar (plain, gz, zst, xz) into mtree without
  * touching the filesystem: entries with '..', entries below a non-directory
  * (a symlink), hard links to unknown entries, symlink targets that are not

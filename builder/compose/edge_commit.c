@@ -149,10 +149,6 @@ static gboolean read_compose_json(struct archive *a, GByteArray *json, GError **
     return TRUE;
 }
 
-typedef struct archive DcnArchive;
-static void dcn_archive_free(DcnArchive *a) { archive_read_free(a); }
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(DcnArchive, dcn_archive_free)
-
 /* Reads the tarball: compose.json into *out_compose_json, the objects into
  * dest (XX/REST.ext); *limits gets what the tarball was measured against. */
 static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *limits, DcnProgress *progress,
@@ -160,14 +156,9 @@ static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *lim
 {
     if (!dcn_tar_limits_init(limits, tarball, dest, error))
         return FALSE;
-    g_autoptr(DcnArchive) a = archive_read_new();
-    archive_read_support_format_tar(a);
-    archive_read_support_filter_gzip(a);
-    archive_read_support_filter_zstd(a);
-    archive_read_support_filter_xz(a);
-    archive_read_support_filter_none(a);
-    if (archive_read_open_filename(a, tarball, 64 * 1024) != ARCHIVE_OK)
-        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s", archive_error_string(a)), FALSE;
+    g_autoptr(DcnArchive) a = dcn_tar_open(tarball, error);
+    if (!a)
+        return FALSE;
     int dir_fd = open(dest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dir_fd < 0)
         return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "%s: %s", dest, g_strerror(errno)), FALSE;

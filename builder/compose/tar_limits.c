@@ -1,9 +1,11 @@
-/* tar_limits: how far a tarball may expand before compose refuses it. See
+/* tar_limits: how far a tarball may expand before compose refuses it, and
+ * opening one (the formats and filters compose reads). See
  * compose.h. Each header is checked before anything of its entry is read
  * or written, so a refused tarball costs at most the limit. */
 #include "compose.h"
 #include "error.h"
 
+#include <archive.h>
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -61,4 +63,19 @@ gboolean dcn_tar_limits_entry(DcnTarLimits *l, const char *member, gint64 size, 
                            member, size, l->free_bytes, l->space_dir),
                FALSE;
     return TRUE;
+}
+
+void dcn_archive_free(DcnArchive *a) { archive_read_free(a); }
+
+DcnArchive *dcn_tar_open(const char *path, GError **error)
+{
+    g_autoptr(DcnArchive) a = archive_read_new();
+    archive_read_support_format_tar(a);
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_zstd(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_none(a);
+    if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s", archive_error_string(a)), NULL;
+    return g_steal_pointer(&a);
 }

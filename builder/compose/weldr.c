@@ -453,18 +453,6 @@ const DcnComposeBackend dcn_compose_weldr = {"weldr", weldr_run};
 
 /* ---- dry run ---- */
 
-gboolean dcn_compose_plan(DcnStageCtx *ctx, GError **error)
-{
-    const DcnDefinition *def = ctx->def;
-    if (def->compose_backend == DCN_COMPOSE_WELDR && !dcn_weldr_plan(ctx, error))
-        return FALSE;
-    if (def->compose_backend != DCN_COMPOSE_WELDR)
-        dcn_plan(ctx, "would read %s with backend %s", def->compose_source ? def->compose_source : "(compose.source)",
-                 dcn_compose_backend_name(def->compose_backend));
-    dcn_plan(ctx, "would stage the tree as dcn-staging/%s/%s in %s", def->ref, def->version, def->staging);
-    return TRUE;
-}
-
 gboolean dcn_weldr_plan(DcnStageCtx *ctx, GError **error)
 {
     const DcnDefinition *def = ctx->def;

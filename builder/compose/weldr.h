@@ -14,7 +14,4 @@
  * forward), every request with its body, the poll and the download. */
 gboolean dcn_weldr_plan(DcnStageCtx *ctx, GError **error);
 
-/* compose --dry-run (any backend): what would be read and staged. */
-gboolean dcn_compose_plan(DcnStageCtx *ctx, GError **error);
-
 #endif
