@@ -158,6 +158,77 @@ static gboolean walk_parent(Importer *im, GPtrArray *comps, gboolean create, con
     return TRUE;
 }
 
+/* A hard link: the same content as the earlier file it names. */
+static gboolean import_hardlink(Importer *im, OstreeMutableTree *parent, const char *leaf, const char *member,
+                                const char *hardlink, GError **error)
+{
+    g_autoptr(GPtrArray) tcomps = g_ptr_array_new_with_free_func(g_free);
+    OstreeMutableTree *tparent;
+    const char *tcsum = NULL;
+    if (split_member(hardlink, tcomps) && tcomps->len > 0 &&
+        walk_parent(im, tcomps, FALSE, member, &tparent, NULL))
+        tcsum = g_hash_table_lookup(ostree_mutable_tree_get_files(tparent), tcomps->pdata[tcomps->len - 1]);
+    if (!tcsum)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "entry '%s': hard link to '%s', which is not an earlier file in the archive", member,
+                           hardlink),
+               FALSE;
+    g_autofree char *copy = g_strdup(tcsum);
+    return ostree_mutable_tree_replace_file(parent, leaf, copy, error);
+}
+
+/* A regular file (its data streamed from the archive) or a symlink. */
+static gboolean import_file(Importer *im, struct archive_entry *e, OstreeMutableTree *parent, const char *leaf,
+                            GVariant *xattrs, GError **error)
+{
+    const char *member = archive_entry_pathname(e);
+    mode_t type = archive_entry_filetype(e);
+    guint32 uid = (guint32)archive_entry_uid(e), gid = (guint32)archive_entry_gid(e);
+    guint32 mode = (guint32)archive_entry_mode(e);
+    g_autoptr(GFileInfo) info = g_file_info_new();
+    g_autoptr(GInputStream) data = NULL;
+    guint64 size = 0;
+    g_file_info_set_attribute_uint32(info, "unix::uid", uid);
+    g_file_info_set_attribute_uint32(info, "unix::gid", gid);
+    g_file_info_set_attribute_uint32(info, "unix::mode", mode);
+    if (type == AE_IFLNK) {
+        const char *target = archive_entry_symlink(e);
+        if (!target || !*target)
+            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': empty symlink target",
+                               member),
+                   FALSE;
+        if (!g_utf8_validate(target, -1, NULL)) /* ostree keeps targets as GVariant strings: UTF-8 only */
+            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                               "entry '%s': the symlink target is not UTF-8 text", member),
+                   FALSE;
+        g_file_info_set_file_type(info, G_FILE_TYPE_SYMBOLIC_LINK);
+        g_file_info_set_symlink_target(info, target);
+        g_file_info_set_size(info, 0);
+    } else {
+        if (!archive_entry_size_is_set(e))
+            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': no size", member),
+                   FALSE;
+        size = (guint64)archive_entry_size(e);
+        g_file_info_set_file_type(info, G_FILE_TYPE_REGULAR);
+        g_file_info_set_size(info, (goffset)size);
+        DcnArchiveStream *s = g_object_new(dcn_archive_stream_get_type(), NULL);
+        s->a = im->a;
+        data = G_INPUT_STREAM(s);
+    }
+    g_autoptr(GInputStream) content = NULL;
+    guint64 length = 0;
+    g_autofree guchar *csum = NULL;
+    if (!ostree_raw_file_to_content_stream(data, info, xattrs, &content, &length, NULL, error) ||
+        !ostree_repo_write_content(im->repo, NULL, content, length, &csum, NULL, error))
+        return g_prefix_error(error, "entry '%s': ", member), FALSE;
+    g_autofree char *checksum = ostree_checksum_from_bytes(csum);
+    if (!ostree_mutable_tree_replace_file(parent, leaf, checksum, error))
+        return FALSE;
+    /* bytes: of the archive file read so far (its size is the total) */
+    dcn_progress_set(im->progress, ++im->files, (guint64)archive_filter_bytes(im->a, -1));
+    return TRUE;
+}
+
 static gboolean import_entry(Importer *im, struct archive_entry *e, GError **error)
 {
     const char *member = archive_entry_pathname(e);
@@ -214,64 +285,9 @@ static gboolean import_entry(Importer *im, struct archive_entry *e, GError **err
                            "entry '%s': a file would replace an earlier directory", member),
                FALSE;
 
-    if (hardlink) {
-        g_autoptr(GPtrArray) tcomps = g_ptr_array_new_with_free_func(g_free);
-        OstreeMutableTree *tparent;
-        const char *tcsum = NULL;
-        if (split_member(hardlink, tcomps) && tcomps->len > 0 &&
-            walk_parent(im, tcomps, FALSE, member, &tparent, NULL))
-            tcsum = g_hash_table_lookup(ostree_mutable_tree_get_files(tparent), tcomps->pdata[tcomps->len - 1]);
-        if (!tcsum)
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                               "entry '%s': hard link to '%s', which is not an earlier file in the archive", member,
-                               hardlink),
-                   FALSE;
-        g_autofree char *copy = g_strdup(tcsum);
-        return ostree_mutable_tree_replace_file(parent, leaf, copy, error);
-    }
-
-    g_autoptr(GFileInfo) info = g_file_info_new();
-    g_autoptr(GInputStream) data = NULL;
-    guint64 size = 0;
-    g_file_info_set_attribute_uint32(info, "unix::uid", uid);
-    g_file_info_set_attribute_uint32(info, "unix::gid", gid);
-    g_file_info_set_attribute_uint32(info, "unix::mode", mode);
-    if (type == AE_IFLNK) {
-        const char *target = archive_entry_symlink(e);
-        if (!target || !*target)
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': empty symlink target",
-                               member),
-                   FALSE;
-        if (!g_utf8_validate(target, -1, NULL)) /* ostree keeps targets as GVariant strings: UTF-8 only */
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                               "entry '%s': the symlink target is not UTF-8 text", member),
-                   FALSE;
-        g_file_info_set_file_type(info, G_FILE_TYPE_SYMBOLIC_LINK);
-        g_file_info_set_symlink_target(info, target);
-        g_file_info_set_size(info, 0);
-    } else {
-        if (!archive_entry_size_is_set(e))
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': no size", member),
-                   FALSE;
-        size = (guint64)archive_entry_size(e);
-        g_file_info_set_file_type(info, G_FILE_TYPE_REGULAR);
-        g_file_info_set_size(info, (goffset)size);
-        DcnArchiveStream *s = g_object_new(dcn_archive_stream_get_type(), NULL);
-        s->a = im->a;
-        data = G_INPUT_STREAM(s);
-    }
-    g_autoptr(GInputStream) content = NULL;
-    guint64 length = 0;
-    g_autofree guchar *csum = NULL;
-    if (!ostree_raw_file_to_content_stream(data, info, xattrs, &content, &length, NULL, error) ||
-        !ostree_repo_write_content(im->repo, NULL, content, length, &csum, NULL, error))
-        return g_prefix_error(error, "entry '%s': ", member), FALSE;
-    g_autofree char *checksum = ostree_checksum_from_bytes(csum);
-    if (!ostree_mutable_tree_replace_file(parent, leaf, checksum, error))
-        return FALSE;
-    /* bytes: of the archive file read so far (its size is the total) */
-    dcn_progress_set(im->progress, ++im->files, (guint64)archive_filter_bytes(im->a, -1));
-    return TRUE;
+    if (hardlink)
+        return import_hardlink(im, parent, leaf, member, hardlink, error);
+    return import_file(im, e, parent, leaf, xattrs, error);
 }
 
 gboolean dcn_archive_to_mtree(OstreeRepo *repo, const char *path, OstreeMutableTree *mtree, DcnProgress *progress,

@@ -149,6 +149,25 @@ static gboolean read_compose_json(struct archive *a, GByteArray *json, GError **
     return TRUE;
 }
 
+/* Only files and directories belong in an edge-commit tarball. */
+static gboolean plain_entry(struct archive_entry *e, const char *raw, GError **error)
+{
+    mode_t type = archive_entry_filetype(e);
+    if (archive_entry_hardlink(e))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "entry '%s' is a hard link (to '%s'): only files and directories belong in an edge-commit "
+                           "tarball",
+                           raw, archive_entry_hardlink(e)),
+               FALSE;
+    if (type != AE_IFREG && type != AE_IFDIR)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "entry '%s' is %s%s%s: only files and directories belong in an edge-commit tarball", raw,
+                           type_name(type), type == AE_IFLNK ? " to " : "",
+                           type == AE_IFLNK && archive_entry_symlink(e) ? archive_entry_symlink(e) : ""),
+               FALSE;
+    return TRUE;
+}
+
 /* Reads the tarball: compose.json into *out_compose_json, the objects into
  * dest (XX/REST.ext); *limits gets what the tarball was measured against. */
 static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *limits, DcnProgress *progress,
@@ -188,20 +207,8 @@ static gboolean extract(const char *tarball, const char *dest, DcnTarLimits *lim
             ok = FALSE;
             break;
         }
-        if (archive_entry_hardlink(e) || (type != AE_IFREG && type != AE_IFDIR)) {
-            ok = FALSE;
-            if (archive_entry_hardlink(e))
-                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                            "entry '%s' is a hard link (to '%s'): only files and directories belong in an edge-commit "
-                            "tarball",
-                            raw, archive_entry_hardlink(e));
-            else
-                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                            "entry '%s' is %s%s%s: only files and directories belong in an edge-commit tarball", raw,
-                            type_name(type), type == AE_IFLNK ? " to " : "",
-                            type == AE_IFLNK && archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
+        if (!(ok = plain_entry(e, raw, error)))
             break;
-        }
         if (type == AE_IFDIR)
             continue; /* the directories needed are made below */
         if (strcmp(name, "compose.json") == 0) {
