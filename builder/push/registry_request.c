@@ -29,6 +29,7 @@ void dcn_registry_req_clear(RegistryReq *q)
     g_free(q->digest_hdr);
     g_free(q->range);
 }
+
 static size_t on_header(char *ptr, size_t size, size_t n, void *data)
 {
     RegistryReq *q = data;
