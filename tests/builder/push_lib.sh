@@ -16,7 +16,6 @@ need_tools() {
     fi
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # wait_http URL: until it answers with any HTTP status.
 wait_http() {
