@@ -13,8 +13,7 @@ need_tools() {
     local t missing=()
     for t in "$@"; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
     if ((${#missing[@]})); then
-        echo "SKIP: missing ${missing[*]} (scripts/deps/test.txt installs them)"
-        exit 77
+        skip "missing ${missing[*]} (scripts/deps/test.txt installs them)"
     fi
 }
 

@@ -16,7 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 need_hoster "it serves the kickstart"
 for p in ssh-keygen openssl gpg; do
-    command -v $p >/dev/null || { echo "SKIP: no $p (scripts/deps/test.txt)"; exit 77; }
+    command -v $p >/dev/null || skip "no $p (scripts/deps/test.txt)"
 done
 cd "$T"
 PUBLIC=https://dcn.example.com

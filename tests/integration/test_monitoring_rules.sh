@@ -11,8 +11,8 @@
 # tests/rollout/check_manifests.py. Skipped (77) without promtool (Debian package prometheus).
 source "$(dirname "$0")/lib.sh"
 
-command -v promtool >/dev/null || { echo "SKIP: no promtool (Debian package prometheus, scripts/deps/test.txt)"; exit 77; }
-python3 -c 'import yaml' 2>/dev/null || { echo "SKIP: PyYAML missing (python3-yaml)"; exit 77; }
+command -v promtool >/dev/null || skip "no promtool (Debian package prometheus, scripts/deps/test.txt)"
+python3 -c 'import yaml' 2>/dev/null || skip "PyYAML missing (python3-yaml)"
 MON=$DCN_SOURCE_DIR/manifests/hoster/monitoring
 RULE=$MON/prometheusrule.yaml
 

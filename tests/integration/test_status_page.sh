@@ -10,7 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-[[ -n $CHROMIUM ]] || { echo "SKIP: no chromium on PATH (Debian package chromium, scripts/deps/test.txt)"; exit 77; }
+[[ -n $CHROMIUM ]] || skip "no chromium on PATH (Debian package chromium, scripts/deps/test.txt)"
 
 REF=rhel/9/x86_64/edge
 make_sample_root "$T/root"

@@ -21,7 +21,7 @@ ONLY1=objects/${H2:0:2}/${H2:2}.dirmeta     # only in v1
 LINKED=objects/${H3:0:2}/${H3:2}.dirtree    # a symlink to a file outside objects/
 
 metric() { curl -s "$URL/-/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
-status_field() { curl -s "$URL/-/status" | python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+status_field() { json_get "$(curl -s "$URL/-/status")" "$1"; }
 # wait_body PATH EXPECTED WHAT: the body of PATH becomes EXPECTED within 5 s
 # (inotify is asynchronous); a server that keeps old bytes fails.
 wait_body() {
