@@ -25,7 +25,7 @@ cd "$DCN_SOURCE_DIR"
 git diff --quiet HEAD -- 2>/dev/null ||
     echo "# note: uncommitted changes in $DCN_SOURCE_DIR are not in the fresh root (it clones HEAD $(git rev-parse --short HEAD))"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 root=$(mktemp -d /var/tmp/dcn-fresh-root.XXXXXX) # on disk: the root grows to a few GB
 rmdir "$root"
 # The root's processes share this machine's PIDs: stop whatever runs inside
