@@ -1,18 +1,18 @@
 # Helpers for dcn-builder's integration tests. Source it after setting
 # nothing: ctest sets DCN_BUILDER, DCN_SOURCE_DIR and (when the target
-# exists) DCN_HOSTER. Builds on tests/integration/lib.sh ($T, fail, pass,
-# hoster_start, cleanup on exit).
+# exists) DCN_HOSTER. Builds on tests/integration/lib.sh ($T, the vocabulary
+# of tests/lib/: fail, pass, require_eq, json_get ...; hoster_start, cleanup
+# on exit).
 #
-# serve_root DIR serves DIR over loopback HTTP: with dcn-hoster when the
-# binary is there and runs, otherwise with Python's http.server (an interim
-# stand-in while dcn-hoster is being written; the test says which it used).
+# serve_root DIR serves DIR over loopback HTTP with dcn-hoster. A build
+# without dcn-hoster skips (77) the tests that need it (need_hoster says
+# why); a dcn-hoster that does not start fails them.
 : "${DCN_BUILDER:?DCN_BUILDER must point at the dcn-builder binary (ctest sets it)}"
 : "${DCN_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-USE_HOSTER=0
-if [[ -n ${DCN_HOSTER:-} && -x ${DCN_HOSTER:-} ]] && timeout 5 "$DCN_HOSTER" --help >/dev/null 2>&1; then
-    USE_HOSTER=1
-fi
-export DCN_HOSTER=${DCN_HOSTER:-/nonexistent}
+# ctest leaves DCN_HOSTER unset when the build has no dcn-hoster target;
+# tests/integration/lib.sh wants it set, and only need_hoster looks at it.
+HOSTER_BUILT=${DCN_HOSTER:+1}
+export DCN_HOSTER=${DCN_HOSTER:-"(not built)"}
 set -euo pipefail
 # shellcheck source=../integration/lib.sh
 source "$DCN_SOURCE_DIR/tests/integration/lib.sh" || exit 1
@@ -67,42 +67,24 @@ write_def() {
     } >"$f"
 }
 
-# json_get JSONLINE KEY: prints a top-level member.
-json_get() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else (json.dumps(v) if isinstance(v,(list,dict,bool)) else v))' "$1" "$2"; }
+# need_hoster WHY: skip (77) when this build has no dcn-hoster, saying WHY
+# the test needs it; a dcn-hoster that is built but does not run is the
+# failure hoster_start reports, never a skip.
+need_hoster() {
+    [[ -n $HOSTER_BUILT ]] || skip "this build has no dcn-hoster (needed: $1)"
+    [[ -x $DCN_HOSTER ]] || fail "DCN_HOSTER=$DCN_HOSTER is not an executable (build dcn-hoster)"
+}
 
-SERVER_LOG=
+# serve_root DIR: dcn-hoster serves DIR; sets URL, PORT, HOSTER_LOG.
 serve_root() {
-    local dir=$1
-    if [[ $USE_HOSTER == 1 ]]; then
-        hoster_start hoster --root "$dir"
-        SERVER_LOG=$HOSTER_LOG
-        echo "# serving $dir with dcn-hoster at $URL"
-        return
-    fi
-    SERVER_LOG=$T/http.log
-    python3 -u -m http.server 0 --bind 127.0.0.1 --directory "$dir" >"$T/http.out" 2>"$SERVER_LOG" &
-    _dcn_pids+=($!)
-    local i
-    for i in $(seq 1 100); do
-        PORT=$(sed -n 's/.* port \([0-9]*\) .*/\1/p' "$T/http.out" | head -n1)
-        [[ -n $PORT ]] && break
-        sleep 0.05
-    done
-    [[ -n $PORT ]] || fail "python http.server did not start"
-    URL=http://127.0.0.1:$PORT
-    echo "# serving $dir with python3 http.server at $URL (interim: dcn-hoster not runnable here)"
+    need_hoster "it serves the repo over HTTP"
+    hoster_start hoster --root "$1"
+    echo "# serving $1 with dcn-hoster at $URL"
 }
 
-# log_mark; ...; paths_since_mark: the request paths served after the mark.
-log_mark() { [[ $USE_HOSTER == 1 ]] && hoster_flush_log; MARK=$(wc -l <"$SERVER_LOG"); }
-paths_since_mark() {
-    [[ $USE_HOSTER == 1 ]] && hoster_flush_log
-    tail -n +$((MARK + 1)) "$SERVER_LOG" | if [[ $USE_HOSTER == 1 ]]; then
-        sed -n 's/.*path="\([^"]*\)".*/\1/p'
-    else
-        sed -n 's/.*"GET \([^ ]*\) HTTP.*/\1/p'
-    fi
-}
+# log_mark (tests/integration/lib.sh); ...; paths_since_mark: the request
+# paths served after the mark.
+paths_since_mark() { hoster_flush_log; log_since_mark | sed -n 's/.*path="\([^"]*\)".*/\1/p'; }
 
 # new_client DIR [remote-add options]: a bare-user repo with remote "dcn".
 new_client() {

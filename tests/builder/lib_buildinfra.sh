@@ -16,8 +16,6 @@ STANDIN=$DCN_SOURCE_DIR/tests/weldr-standin/weldr_standin.py
 SSHD_BIN=$(command -v sshd || echo /usr/sbin/sshd)
 ME=$(id -un)
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-
 # standin_start [stand-in flags...]: sets WELDR_SOCK, WELDR_LOG, STANDIN_PID.
 # The base tree of every compose is $T/base (make_tree variant 1 unless the
 # test made it).
@@ -267,5 +265,3 @@ EOF
     export PATH=$T/bin:$PATH
 }
 
-# json_file_get FILE KEY: a top-level member of a JSON file.
-json_file_get() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else (json.dumps(v) if isinstance(v,(list,dict,bool)) else v))' "$1" "$2"; }

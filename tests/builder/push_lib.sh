@@ -7,16 +7,16 @@
 # Needs: docker-registry, skopeo, umoci, openssl, python3 (scripts/deps/test.txt).
 # Tests call need_tools first: without the tools the test is skipped (exit 77).
 
+PUSH_HELPERS=$DCN_SOURCE_DIR/tests/builder
+
 need_tools() {
     local t missing=()
     for t in "$@"; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
     if ((${#missing[@]})); then
-        echo "SKIP: missing ${missing[*]} (scripts/deps/test.txt installs them)"
-        exit 77
+        skip "missing ${missing[*]} (scripts/deps/test.txt installs them)"
     fi
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # wait_http URL: until it answers with any HTTP status.
 wait_http() {
@@ -84,41 +84,7 @@ token_server_start() {
     port=$(free_port)
     TOKEN_URL=http://127.0.0.1:$port
     TOKEN_LOG=$T/token.log
-    cat >"$T/token_server.py" <<'PY'
-import base64, json, os, subprocess, sys, time, uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse, parse_qs
-port, user, password, key, crt = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
-der = subprocess.run(["openssl", "x509", "-in", crt, "-outform", "DER"], capture_output=True, check=True).stdout
-def b64(b): return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-class H(BaseHTTPRequestHandler):
-    def log_message(self, fmt, *a):
-        sys.stderr.write("token %s\n" % (fmt % a)); sys.stderr.flush()
-    def do_GET(self):
-        u = urlparse(self.path); q = parse_qs(u.query)
-        auth = self.headers.get("Authorization", "")
-        ok = auth == "Basic " + base64.b64encode(("%s:%s" % (user, password)).encode()).decode()
-        if u.path != "/token" or not ok:
-            self.send_response(401); self.send_header("Content-Type", "application/json"); self.end_headers()
-            self.wfile.write(b'{"details":"wrong credentials"}'); return
-        access = []
-        for s in q.get("scope", []):
-            kind, _, rest = s.partition(":"); name, _, actions = rest.rpartition(":")
-            access.append({"type": kind, "name": name, "actions": actions.split(",")})
-        now = int(time.time())
-        header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der).decode()]}
-        claims = {"iss": "dcn-test-issuer", "sub": user, "aud": q.get("service", [""])[0], "exp": now + 600,
-                  "nbf": now - 60, "iat": now, "jti": str(uuid.uuid4()), "access": access}
-        signing = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
-        sig = subprocess.run(["openssl", "dgst", "-sha256", "-sign", key], input=signing.encode(),
-                             capture_output=True, check=True).stdout
-        token = signing + "." + b64(sig)
-        body = json.dumps({"token": token, "access_token": token, "expires_in": 600}).encode()
-        self.send_response(200); self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body)
-ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
-PY
-    python3 "$T/token_server.py" "$port" "$user" "$pass" "$T/token.key" "$T/token.crt" 2>"$TOKEN_LOG" &
+    python3 "$PUSH_HELPERS/token_server.py" "$port" "$user" "$pass" "$T/token.key" "$T/token.crt" 2>"$TOKEN_LOG" &
     track_pid $!
     wait_http "$TOKEN_URL/token"
     printf 'auth:\n  token:\n    realm: %s/token\n    service: dcn-test-registry\n    issuer: dcn-test-issuer\n    rootcertbundle: %s\n' \
@@ -134,44 +100,7 @@ fault_proxy_start() {
     port=$(free_port)
     PROXY_URL=http://127.0.0.1:$port
     PROXY_LOG=$T/proxy.log
-    cat >"$T/fault_proxy.py" <<'PY'
-import http.client, re, sys, threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlparse
-port, upstream, fails, log = int(sys.argv[1]), urlparse(sys.argv[2]), int(sys.argv[3]), open(sys.argv[4], "a", buffering=1)
-seen, lock = {}, threading.Lock()
-HOP = {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-connection"}
-class H(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def handle_any(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
-        kind = self.command + " " + re.sub(r"[0-9a-f-]{36}|sha256(:|%3A)[0-9a-f]{64}", "X", self.path.split("?")[0])
-        with lock:
-            seen[kind] = seen.get(kind, 0) + 1
-            bad = seen[kind] <= fails
-        if bad:
-            msg = b'{"errors":[{"code":"UNKNOWN","message":"injected failure"}]}'
-            self.send_response(500); self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(msg))); self.end_headers()
-            if self.command != "HEAD": self.wfile.write(msg)
-            log.write("500 %s %s\n" % (self.command, self.path)); return
-        c = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=120)
-        hdrs = {k: v for k, v in self.headers.items() if k.lower() not in HOP}
-        c.request(self.command, self.path, body=body if (n or self.command in ("PUT", "PATCH", "POST")) else None, headers=hdrs)
-        r = c.getresponse(); data = r.read()
-        self.send_response(r.status)
-        for k, v in r.getheaders():
-            if k.lower() not in HOP and k.lower() != "content-length": self.send_header(k, v)
-        self.send_header("Content-Length", str(len(data)) if self.command != "HEAD" else (r.getheader("Content-Length") or "0"))
-        self.end_headers()
-        if self.command != "HEAD": self.wfile.write(data)
-        log.write("%d %s %s\n" % (r.status, self.command, self.path)); c.close()
-    do_GET = do_HEAD = do_PUT = do_POST = do_PATCH = do_DELETE = handle_any
-ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
-PY
-    python3 "$T/fault_proxy.py" "$port" "$up" "$fails" "$PROXY_LOG" 2>"$T/proxy.err" &
+    python3 "$PUSH_HELPERS/fault_proxy.py" "$port" "$up" "$fails" "$PROXY_LOG" 2>"$T/proxy.err" &
     track_pid $!
     wait_http "$PROXY_URL/v2/"
     : >"$PROXY_LOG"

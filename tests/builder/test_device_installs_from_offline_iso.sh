@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_device.sh"
 source "$DCN_SOURCE_DIR/tests/iso/lib.sh"
-[[ $USE_HOSTER == 1 ]] || { echo "SKIP: needs dcn-hoster"; exit 77; }
+need_hoster "it serves the repo and the kickstart"
 iso_need_tools
 cd "$T"
 make_gpg_key

@@ -18,7 +18,7 @@
 # with the key the kickstart installs).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_device.sh"
-[[ $USE_HOSTER == 1 ]] || { echo "SKIP: needs dcn-hoster (the kickstart is rendered by it)"; exit 77; }
+need_hoster "the kickstart is rendered by it"
 cd "$T"
 
 life() {

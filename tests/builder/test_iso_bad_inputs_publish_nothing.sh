@@ -8,7 +8,7 @@
 # the next run cleans up and publishes.
 source "$(dirname "$0")/lib.sh"
 source "$DCN_SOURCE_DIR/tests/iso/lib.sh"
-command -v xorriso >/dev/null && command -v mcopy >/dev/null || { echo "SKIP: no xorriso/mtools"; exit 77; }
+command -v xorriso >/dev/null && command -v mcopy >/dev/null || skip "no xorriso/mtools"
 cd "$T"
 make_boot_iso boot.iso
 make_tree rootfs 1

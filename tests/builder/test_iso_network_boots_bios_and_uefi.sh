@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$DCN_SOURCE_DIR/tests/iso/lib.sh"
 iso_need_tools
-[[ $USE_HOSTER == 1 ]] || { echo "SKIP: dcn-hoster is not built here (the ISO is served by it)"; exit 77; }
+need_hoster "the ISO is served by it"
 cd "$T"
 make_boot_iso boot.iso
 make_tree rootfs 1

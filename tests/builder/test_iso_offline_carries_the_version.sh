@@ -12,7 +12,7 @@
 source "$(dirname "$0")/lib.sh"
 source "$DCN_SOURCE_DIR/tests/iso/lib.sh"
 iso_need_tools
-need() { command -v "$1" >/dev/null || { echo "SKIP: no $1"; exit 77; }; }
+need() { command -v "$1" >/dev/null || skip "no $1"; }
 need gpg
 cd "$T"
 make_gpg_key

@@ -4,8 +4,8 @@
 # the step, and without iso.boot_iso run skips it, saying why.
 source "$(dirname "$0")/lib.sh"
 source "$DCN_SOURCE_DIR/tests/iso/lib.sh"
-command -v xorriso >/dev/null && command -v mcopy >/dev/null || { echo "SKIP: no xorriso/mtools"; exit 77; }
-[[ $USE_HOSTER == 1 ]] || { echo "SKIP: dcn-hoster is not built here (package ships it)"; exit 77; }
+command -v xorriso >/dev/null && command -v mcopy >/dev/null || skip "no xorriso/mtools"
+need_hoster "package ships it"
 cd "$T"
 make_boot_iso boot.iso
 make_tree rootfs 1

@@ -14,9 +14,9 @@
 # packaged in Debian 12) validates every served kickstart when it is on
 # PATH or in $KSVALIDATOR.
 source "$(dirname "$0")/lib.sh"
-[[ $USE_HOSTER == 1 ]] || { echo "SKIP: dcn-hoster is not built (it serves the kickstart)"; exit 77; }
+need_hoster "it serves the kickstart"
 for p in ssh-keygen openssl gpg; do
-    command -v $p >/dev/null || { echo "SKIP: no $p (scripts/deps/test.txt)"; exit 77; }
+    command -v $p >/dev/null || skip "no $p (scripts/deps/test.txt)"
 done
 cd "$T"
 PUBLIC=https://dcn.example.com
@@ -319,9 +319,9 @@ kickstart:
   extra: "text\0reboot"
 EOF
 if builder kickstart -f bad.yaml >bad.out 2>bad.err; then fail "hostile values accepted"; fi
-expect_eq "$(sed -n 's/^  \(bad.yaml:[0-9]*\): .*/\1/p' bad.err | tr '\n' ' ')" \
+require_eq "every refused value with its line ($(cat bad.err))" \
     "bad.yaml:12 bad.yaml:13 bad.yaml:14 bad.yaml:15 bad.yaml:16 bad.yaml:17 bad.yaml:19 bad.yaml:20 bad.yaml:20 bad.yaml:21 bad.yaml:22 " \
-    "every refused value with its line ($(cat bad.err))"
+    "$(sed -n 's/^  \(bad.yaml:[0-9]*\): .*/\1/p' bad.err | tr '\n' ' ')"
 cmp before.ks root/defaults.ks || fail "a refused definition changed the kickstart"
 pass "newlines, CR, NUL, tabs, options, quotes and placeholders in values: all refused, each with its line; nothing written"
 

@@ -73,7 +73,7 @@ s = json.load(open(os.path.join(sys.argv[1], "dcn-build.Secret.dcn-edge-builder-
 key = open(os.path.join(os.path.dirname(sys.argv[1]), ".dcn-state/dcn-edge/builder/id_ed25519.pub")).read().strip()
 assert key in s["stringData"]["userdata"], s
 EOF
-[[ $(json_file_get "$STATE/provision.json" address) == "$ME@127.0.0.1:$SSHD_PORT" ]] || fail "provision.json: $(cat "$STATE/provision.json")"
+[[ $(json_get "$(<"$STATE/provision.json")" address) == "$ME@127.0.0.1:$SSHD_PORT" ]] || fail "provision.json: $(cat "$STATE/provision.json")"
 key_before=$(cat "$STATE/builder/id_ed25519.pub")
 out=$(builder provision -f def.yaml --json 2>prov2.err) || { cat prov2.err >&2; fail "provision again"; }
 [[ $(json_get "$out" changed) == false ]] || fail "second provision changed something: $out"
@@ -127,7 +127,7 @@ grep -q 'stage=run event=stage-done name=teardown' run1.err || fail "no teardown
 left=$(standin_listed)
 [[ -z $left ]] || fail "the cancelled compose was not deleted from composer: $left"
 [[ -z $(ls "$FAKE_STATE" | grep -v polls) && ! -e $STATE/builder ]] || fail "VM or files leaked after SIGTERM"
-[[ $(json_file_get "$STATE/run.json" failed_stage) == compose ]] || fail "run.json: $(cat "$STATE/run.json")"
+[[ $(json_get "$(<"$STATE/run.json")" failed_stage) == compose ]] || fail "run.json: $(cat "$STATE/run.json")"
 pass "SIGTERM during compose: compose cancelled and deleted from composer, VM deleted, run.json records compose"
 
 standin_stop

@@ -56,7 +56,7 @@ assert srcs[:2] == [sys.argv[3] + "/builder/disk.qcow2", sys.argv[3] + "/builder
 args = [a.get("value") for a in root.iter("{http://libvirt.org/schemas/domain/qemu/1.0}arg")]
 assert "user,id=n0,hostfwd=tcp:127.0.0.1:%s-:22" % sys.argv[2] in args, args
 EOF
-[[ $(json_file_get "$STATE/provision.json" address) == "$ME@127.0.0.1:$SSHD_PORT" ]] || fail "target: $(cat "$STATE/provision.json")"
+[[ $(json_get "$(<"$STATE/provision.json")" address) == "$ME@127.0.0.1:$SSHD_PORT" ]] || fail "target: $(cat "$STATE/provision.json")"
 out=$(builder provision -f def.yaml --json 2>prov2.err) || { cat prov2.err >&2; fail "provision again"; }
 [[ $(json_get "$out" changed) == false && $(grep -c '"define"' virsh.log) == 1 ]] || fail "second provision redefined: $out"
 pass "provision (fake virsh, real qemu-img/genisoimage): overlay, cidata seed with the key, domain defined and started; idempotent"

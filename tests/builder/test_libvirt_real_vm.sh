@@ -18,8 +18,6 @@ source "$(dirname "$0")/lib.sh"
 cd "$T"
 t0=$SECONDS
 step() { echo "# [$((SECONDS - t0)) s] $*"; }
-skip() { echo "SKIP: $*"; exit 77; }
-json_file_get() { python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
 
 [[ $(id -u) -eq 0 ]] || skip "needs root: libvirtd (qemu:///system), debootstrap and mkfs.ext4 -d of a root filesystem"
 [[ $(uname -m) == x86_64 ]] || skip "the guest recipe is x86_64 only"
@@ -223,7 +221,7 @@ assert r.get("type") == "qemu", r.get("type")
 assert r.findtext("os/kernel").endswith("/vmlinuz")
 args = [a.get("value") for a in r.iter("{http://libvirt.org/schemas/domain/qemu/1.0}arg")]
 assert any(a.startswith("user,id=n0,hostfwd=tcp:127.0.0.1:") for a in args), args' || fail "the domain libvirt holds"
-addr=$(json_file_get "$STATE/provision.json" address)
+addr=$(json_get "$(<"$STATE/provision.json")" address)
 [[ $addr =~ ^dcn@127\.0\.0\.1:([0-9]+)$ ]] || fail "target: $(cat "$STATE/provision.json")"
 PORT=${BASH_REMATCH[1]}
 for f in disk.qcow2 seed.iso id_ed25519 id_ed25519.pub known_hosts; do

@@ -14,7 +14,7 @@ need_tools buildah umoci ostree
 # buildah applies a layer after `mount --make-rprivate /`, which the kernel
 # refuses (EINVAL) where / is not a mount point: inside a chroot such as
 # ../shared/tools/fresh-debian's. A machine or container root always is one.
-mountpoint -q / || { echo "SKIP: / is not a mount point here (a chroot): buildah cannot commit layers (remount / fails with EINVAL)"; exit 77; }
+mountpoint -q / || skip "/ is not a mount point here (a chroot): buildah cannot commit layers (remount / fails with EINVAL)"
 cd "$T"
 BA=(buildah --root "$T/storage" --runroot "$T/run" --storage-driver vfs)
 export BUILDAH_ISOLATION=chroot

@@ -11,7 +11,7 @@
 #   - prune_grace 0 removes them in the publish itself (the old behaviour);
 #   - a damaged record stops prune with a message naming it, nothing removed.
 source "$(dirname "$0")/lib.sh"
-[[ $USE_HOSTER == 1 ]] || { echo "SKIP: dcn-hoster not runnable"; exit 77; }
+need_hoster "it serves the repo"
 cd "$T"
 mkdir srv
 make_tree rootfs 1

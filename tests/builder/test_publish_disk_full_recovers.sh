@@ -9,10 +9,10 @@
 # rerun completes and the client gets the new version. Runs as root (mount);
 # skipped otherwise.
 source "$(dirname "$0")/lib.sh"
-[[ $USE_HOSTER == 1 ]] || { echo "SKIP: dcn-hoster not runnable"; exit 77; }
+need_hoster "it serves the repo"
 cd "$T"
 mkdir -p root
-mount -t tmpfs -o size=64m dcn-test "$T/root" 2>/dev/null || { echo "SKIP: cannot mount a tmpfs here (needs root)"; exit 77; }
+mount -t tmpfs -o size=64m dcn-test "$T/root" 2>/dev/null || skip "cannot mount a tmpfs here (needs root)"
 on_exit "umount -l '$T/root'"
 make_gpg_key
 make_tree rootfs 1

@@ -20,7 +20,7 @@
 # client must succeed.
 # ROUNDS (default 15) and SEED (default 11) pick the kills.
 source "$(dirname "$0")/lib.sh"
-[[ $USE_HOSTER == 1 ]] || { echo "SKIP: dcn-hoster not runnable"; exit 77; }
+need_hoster "clients pull from it while publish is killed"
 cd "$T"
 ROUNDS=${ROUNDS:-15}
 SEED=${SEED:-11}

@@ -58,7 +58,7 @@ make_tree "$T/base" 2
 if DCN_BUILDER_RUN_FAIL=publish builder run -f def.yaml --version 2.0.0 2>run2.err; then fail "injected failure ignored"; fi
 grep -q "dcn-builder: run: stage publish failed (builder torn down; a rerun resumes at publish): publish: injected failure" run2.err ||
     fail "unclear failure: $(tail -n1 run2.err)"
-[[ $(json_file_get "$STATE/run.json" failed_stage) == publish ]] || fail "run.json: $(cat "$STATE/run.json")"
+[[ $(json_get "$(<"$STATE/run.json")" failed_stage) == publish ]] || fail "run.json: $(cat "$STATE/run.json")"
 [[ $(stages) == "provision=done install=done compose=done publish=failed iso=skipped package=skipped push=skipped teardown=done deploy=skipped" ]] ||
     fail "stages after failure: $(stages)"
 ostree --repo=root/repo show "$REF" | grep -q "Version: 1.0.0" || fail "the head moved despite the failure"

@@ -45,10 +45,8 @@ grep -q 'ostree remote gpg-import --keyring=/etc/pki/dcn-edge-ostree.gpg rhel' $
 # (in commands: comment lines are served as they are)
 [[ -z $(grep -v '^[[:blank:]]*#' $ks | grep -o '@[A-Z_]*@' | sort -u | grep -v -e '@URL@' -e '@REPO_URL@' -e '@REF@') ]] || fail "unknown placeholder"
 pass "kickstart verifies signatures and installs the served key"
-if [[ $USE_HOSTER == 1 ]]; then
-    curl -fsS "$URL/dcn-edge.ks" >served.ks || fail "dcn-hoster does not serve the kickstart"
-    grep -q "^ostreesetup --osname=rhel --remote=rhel --url=$URL/repo --ref=$REF\$" served.ks || { cat served.ks; fail "served kickstart not rendered"; }
-    curl -fsS "$URL/dcn-edge.gpg" | cmp - root/dcn-edge.gpg || fail "public key not served next to the repo"
-    pass "dcn-hoster serves the rendered kickstart and the public key"
-fi
+curl -fsS "$URL/dcn-edge.ks" >served.ks || fail "dcn-hoster does not serve the kickstart"
+grep -q "^ostreesetup --osname=rhel --remote=rhel --url=$URL/repo --ref=$REF\$" served.ks || { cat served.ks; fail "served kickstart not rendered"; }
+curl -fsS "$URL/dcn-edge.gpg" | cmp - root/dcn-edge.gpg || fail "public key not served next to the repo"
+pass "dcn-hoster serves the rendered kickstart and the public key"
 echo "1 passed, 0 failed"

@@ -11,7 +11,6 @@
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/lib_buildinfra.sh"
 cd "$T"
-[[ $USE_HOSTER == 1 ]] || echo "# note: dcn-hoster not runnable, python http.server serves the repo"
 
 standin_start --build-seconds 0.5
 cat >def.yaml <<EOF

@@ -8,8 +8,8 @@
 # page with a made-up flag, an unknown stage and a broken definition, and
 # must find all three, so a green run means something.
 source "$(dirname "$0")/../builder/lib.sh"
-[[ -x $DCN_HOSTER ]] || { echo "SKIP: dcn-hoster not built (its --help is the reference for its flags)"; exit 77; }
-python3 -c 'import yaml' 2>/dev/null || { echo "SKIP: PyYAML missing (python3-yaml, scripts/deps/test.txt)"; exit 77; }
+[[ -x $DCN_HOSTER ]] || skip "dcn-hoster not built (its --help is the reference for its flags)"
+python3 -c 'import yaml' 2>/dev/null || skip "PyYAML missing (python3-yaml, scripts/deps/test.txt)"
 CHECK=(python3 "$DCN_SOURCE_DIR/tests/docs/docs_blocks.py")
 cd "$T"
 mkdir tmp

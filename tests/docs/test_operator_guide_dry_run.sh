@@ -14,9 +14,9 @@
 # preflight (exit 2), naming the line. No composer is needed: a dry run
 # prints the Weldr requests instead of sending them.
 source "$(dirname "$0")/../rollout/lib.sh"
-command -v ostree >/dev/null || { echo "SKIP: no ostree CLI (scripts/deps/test.txt)"; exit 77; }
-command -v gpg >/dev/null || { echo "SKIP: no gpg (scripts/deps/test.txt)"; exit 77; }
-python3 -c 'import yaml' 2>/dev/null || { echo "SKIP: PyYAML missing (python3-yaml)"; exit 77; }
+command -v ostree >/dev/null || skip "no ostree CLI (scripts/deps/test.txt)"
+command -v gpg >/dev/null || skip "no gpg (scripts/deps/test.txt)"
+python3 -c 'import yaml' 2>/dev/null || skip "PyYAML missing (python3-yaml)"
 fake_kube
 GUIDE=$DCN_SOURCE_DIR/docs/operator-guide.md
 ROOT=$T/root

@@ -14,19 +14,18 @@
 source "$(dirname "$0")/../integration/lib.sh"
 
 tool=$(cd "$DCN_SOURCE_DIR/.." && pwd)/shared/tools/fresh-debian
-[[ -x $tool ]] || { echo "SKIP: no $tool on this machine"; exit 77; }
-[[ $(id -u) == 0 ]] || { echo "SKIP: fresh-debian needs root (debootstrap, chroot, mounts)"; exit 77; }
+[[ -x $tool ]] || skip "no $tool on this machine"
+[[ $(id -u) == 0 ]] || skip "fresh-debian needs root (debootstrap, chroot, mounts)"
 if [[ ! -s ${FRESH_DEBIAN_CACHE:-/var/cache/fresh-debian}/bookworm-git.tar ]] &&
     ! command -v debootstrap >/dev/null && ! apt-cache show debootstrap >/dev/null 2>&1; then
-    echo "SKIP: no cached fresh-debian base and no debootstrap to make one"
-    exit 77
+    skip "no cached fresh-debian base and no debootstrap to make one"
 fi
-command -v ostree >/dev/null || { echo "SKIP: no ostree client (scripts/install-deps test)"; exit 77; }
+command -v ostree >/dev/null || skip "no ostree client (scripts/install-deps test)"
 cd "$DCN_SOURCE_DIR"
 git diff --quiet HEAD -- 2>/dev/null ||
     echo "# note: uncommitted changes in $DCN_SOURCE_DIR are not in the fresh root (it clones HEAD $(git rev-parse --short HEAD))"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 root=$(mktemp -d /var/tmp/dcn-fresh-root.XXXXXX) # on disk: the root grows to a few GB
 rmdir "$root"
 # The root's processes share this machine's PIDs: stop whatever runs inside

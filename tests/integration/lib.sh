@@ -9,16 +9,26 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/dcn-test.XXXXXX")
 _dcn_pids=()
 _dcn_on_exit=()
 _dcn_cleanup() {
-    local pid cmd
+    local pid cmd checks_rc=0
     for pid in "${_dcn_pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
     for cmd in "${_dcn_on_exit[@]}"; do eval "$cmd" || true; done
     wait 2>/dev/null || true
+    [[ ! -f $T/.checks-bad ]] || checks_unreported_failures || checks_rc=1
     rm -rf "$T"
+    [[ $checks_rc == 0 ]] || exit 1 # only ever turns success into failure
 }
 trap _dcn_cleanup EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-pass() { echo "ok: $*"; }
+# The shared vocabulary (tests/README.md): assertions, HTTP, ports, JSON.
+_dcn_lib=$DCN_SOURCE_DIR/tests/lib
+# shellcheck source=../lib/assert.sh
+source "$_dcn_lib/assert.sh"
+# shellcheck source=../lib/http.sh
+source "$_dcn_lib/http.sh"
+# shellcheck source=../lib/net.sh
+source "$_dcn_lib/net.sh"
+# shellcheck source=../lib/json.sh
+source "$_dcn_lib/json.sh"
 
 # hoster_start NAME [dcn-hoster flags...]
 # Starts dcn-hoster on 127.0.0.1 with a kernel-chosen port (unless the flags
@@ -62,41 +72,6 @@ hoster_stop() {
 
 export LC_ALL=C # dates in English, byte-wise grep
 
-# Soft checks: `check_eq WHAT EXPECTED ACTUAL` and `bad MSG` record a failure
-# and go on, so one run lists every discrepancy; `finish` ends the script
-# (exit 1 if any check failed). Results go to files, so checks made in a
-# subshell (e.g. the right side of a pipe) count too.
-: >"$T/.checks-ok"; : >"$T/.checks-bad"
-bad() { echo "FAIL: $*" >&2; echo "${*//$'\n'/ }" >>"$T/.checks-bad"; }
-good() { echo "ok: $*"; echo "$*" >>"$T/.checks-ok"; }
-check_eq() { if [[ "$3" == "$2" ]]; then good "$1"; else bad "$1: expected [$2], got [$3]"; fi; }
-finish() {
-    local nok nbad
-    nok=$(wc -l <"$T/.checks-ok") nbad=$(wc -l <"$T/.checks-bad")
-    echo "${0##*/}: $nok checks passed, $nbad failed"
-    if [[ $nbad -ne 0 ]]; then sed 's/^/  failed: /' "$T/.checks-bad" >&2; exit 1; fi
-}
-
-# curl that never goes through a proxy and never hangs.
-hcurl() { curl -sS --noproxy '*' --max-time 60 "$@"; }
-# fetch OUT [curl args...]: writes OUT.head (header block) and OUT.body
-# (empty when there was none), prints the status code (000: no response).
-fetch() {
-    local o=$1; shift
-    rm -f "$o.head" "$o.body"
-    hcurl -D "$o.head" -o "$o.body" -w '%{http_code}' "$@" || true
-    touch "$o.head" "$o.body"
-}
-# hdr FILE NAME: value of the first NAME field in a header block (curl -D or
-# raw_request output), CR and surrounding blanks stripped; empty if absent.
-hdr() {
-    tr -d '\r' <"$1" | awk -v n="$2" 'BEGIN { n = tolower(n) }
-        { i = index($0, ":"); if (i > 1 && tolower(substr($0, 1, i - 1)) == n) {
-              v = substr($0, i + 1); sub(/^[ \t]+/, "", v); sub(/[ \t]+$/, "", v); print v; exit } }'
-}
-# hdr_count FILE NAME: how many NAME fields the header block has.
-hdr_count() { tr -d '\r' <"$1" | awk -v n="$2" 'BEGIN { n = tolower(n); c = 0 }
-    { i = index($0, ":"); if (i > 1 && tolower(substr($0, 1, i - 1)) == n) c++ } END { print c }'; }
 fsize() { stat -c %s "$1"; }
 sha() { sha256sum "$1" | cut -d' ' -f1; }
 
@@ -166,270 +141,6 @@ make_content_root() {
     find "$ROOT" -exec touch -h -d "@$MTIME" {} +
 }
 
-# Raw HTTP client (python3), for what curl cannot send. Inline python can
-# `import dcnhttp` (Conn, Response; see the module). From bash:
-#   raw_request [--head | --head-at I...] [--count N] [--close-wait S] [--timeout S] [--host H] PORT OUT <REQUEST-BYTES
-# sends stdin in one write, reads N responses (default 1) into OUT.head/OUT.body
-# (the first) and OUT.<i>.head/OUT.<i>.body, and prints the statuses and
-# then the connection state: "eof" (server closed), "open" (still open after
-# --close-wait seconds, default 0 = not checked: "unknown"). A status is
-# "none" when the server closed without answering, "timeout" when it sent
-# nothing, "bad" when the bytes were not an HTTP response.
-# py_checks [ARGS...] <<'PY' ... PY: runs a python3 script whose lines
-# "PASS<TAB>msg" / "FAIL<TAB>msg" (dcnhttp.ok/fail/check/check_eq) count as
-# good/bad checks; other output is shown; a script that dies is a failure.
-py_checks() {
-    local verdict msg
-    while IFS=$'\t' read -r verdict msg; do
-        case $verdict in
-        PASS) good "$msg" ;;
-        FAIL) bad "$msg" ;;
-        EXIT) [[ $msg == 0 ]] || bad "python check script exited with status $msg" ;;
-        *) echo "$verdict${msg:+ $msg}" ;;
-        esac
-    done < <(rc=0; python3 - "$@" 2>&1 || rc=$?; echo "EXIT	$rc")
-}
-mkdir -p "$T/py"
-export PYTHONPATH=$T/py${PYTHONPATH:+:$PYTHONPATH}
-raw_request() { python3 -m dcnhttp "$@"; }
-cat >"$T/py/dcnhttp.py" <<'PYEOF'
-"""Raw HTTP/1.x client for the dcn integration tests (written by lib.sh)."""
-import re, socket, sys, time
-
-
-class Timeout(Exception):
-    pass
-
-
-class ProtocolError(Exception):
-    pass
-
-
-class Response:
-    def __init__(self, version, status, reason, headers, raw_head):
-        self.version, self.status, self.reason = version, status, reason
-        self.headers, self.raw_head, self.body = headers, raw_head, b""
-
-    def header(self, name, default=None):
-        for n, v in self.headers:
-            if n.lower() == name.lower():
-                return v
-        return default
-
-    def header_all(self, name):
-        return [v for n, v in self.headers if n.lower() == name.lower()]
-
-    def __repr__(self):
-        return "<%s %d, %d body bytes>" % (self.version, self.status, len(self.body))
-
-
-class Conn:
-    def __init__(self, port, host="127.0.0.1", timeout=10.0):
-        self.timeout = timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.buf = bytearray()
-        self.eof = False
-
-    def send(self, data):
-        self.sock.sendall(data)
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def _fill(self, deadline):
-        """Reads more bytes; False at EOF (or reset); Timeout at the deadline."""
-        if self.eof:
-            return False
-        left = deadline - time.monotonic()
-        if left <= 0:
-            raise Timeout()
-        self.sock.settimeout(left)
-        try:
-            chunk = self.sock.recv(1 << 20)
-        except socket.timeout:
-            raise Timeout()
-        except (ConnectionResetError, BrokenPipeError):
-            chunk = b""
-        if not chunk:
-            self.eof = True
-            return False
-        self.buf += chunk
-        return True
-
-    def _take(self, n, deadline):
-        while len(self.buf) < n:
-            if not self._fill(deadline):
-                raise ProtocolError("EOF after %d of %d body bytes" % (len(self.buf), n))
-        out = bytes(self.buf[:n])
-        del self.buf[:n]
-        return out
-
-    def _line(self, deadline):
-        while b"\r\n" not in self.buf:
-            if not self._fill(deadline):
-                raise ProtocolError("EOF inside a chunked body")
-        i = self.buf.index(b"\r\n")
-        out = bytes(self.buf[:i])
-        del self.buf[: i + 2]
-        return out
-
-    def read_response(self, head=False, timeout=None):
-        """Reads one response; None when the server closed before sending a
-        byte. head=True: the request was HEAD (no body follows)."""
-        deadline = time.monotonic() + (timeout or self.timeout)
-        while b"\r\n\r\n" not in self.buf:
-            if not self._fill(deadline):
-                if self.buf:
-                    raise ProtocolError("EOF inside a response head: %r" % bytes(self.buf[:300]))
-                return None
-        i = self.buf.index(b"\r\n\r\n")
-        raw_head = bytes(self.buf[:i])
-        del self.buf[: i + 4]
-        lines = raw_head.split(b"\r\n")
-        m = re.match(rb"(HTTP/\d\.\d) (\d{3}) ?(.*)$", lines[0])
-        if not m:
-            raise ProtocolError("bad status line %r" % lines[0])
-        headers = []
-        for line in lines[1:]:
-            name, sep, value = line.partition(b":")
-            if not sep or not name or name != name.strip():
-                raise ProtocolError("bad header line %r" % line)
-            headers.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
-        r = Response(m.group(1).decode(), int(m.group(2)), m.group(3).decode("latin-1"), headers, raw_head)
-        te = (r.header("Transfer-Encoding") or "").lower()
-        cl = r.header_all("Content-Length")
-        if head or r.status in (204, 304) or r.status < 200:
-            return r
-        if te:
-            if te != "chunked":
-                raise ProtocolError("Transfer-Encoding %r" % te)
-            body = bytearray()
-            while True:
-                size = int(self._line(deadline).split(b";")[0], 16)
-                if size == 0:
-                    while self._line(deadline):
-                        pass
-                    break
-                body += self._take(size, deadline)
-                self._line(deadline)
-            r.body = bytes(body)
-        elif cl:
-            if len(set(cl)) != 1 or not cl[0].isdigit():
-                raise ProtocolError("bad Content-Length %r" % cl)
-            r.body = self._take(int(cl[0]), deadline)
-        else:
-            while self._fill(deadline):
-                pass
-            r.body = bytes(self.buf)
-            self.buf.clear()
-        return r
-
-    def wait_eof(self, timeout):
-        """'eof' if the server closes within timeout, 'open' if not, 'data'
-        if it sends more bytes."""
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.buf:
-                return "data"
-            try:
-                if not self._fill(deadline):
-                    return "eof"
-            except Timeout:
-                return "open"
-
-
-def ok(msg):
-    print("PASS\t" + msg.replace("\n", " "), flush=True)
-
-
-def fail(msg):
-    print("FAIL\t" + msg.replace("\n", " "), flush=True)
-
-
-def check(msg, cond):
-    (ok if cond else fail)(msg)
-    return cond
-
-
-def check_eq(msg, want, got):
-    if want == got:
-        ok(msg)
-    else:
-        fail("%s: expected [%s], got [%s]" % (msg, want, got))
-    return want == got
-
-
-def request(port, data, head=False, timeout=10.0, host="127.0.0.1"):
-    """One connection, one request (bytes), one response (or None)."""
-    c = Conn(port, host, timeout)
-    try:
-        c.send(data)
-        return c.read_response(head=head)
-    finally:
-        c.close()
-
-
-def _main(argv):
-    import argparse
-    p = argparse.ArgumentParser(prog="dcnhttp")
-    p.add_argument("--head", action="store_true", help="every request is HEAD")
-    p.add_argument("--head-at", type=int, action="append", default=[],
-                   help="response I (1-based) answers a HEAD request")
-    p.add_argument("--count", type=int, default=1)
-    p.add_argument("--close-wait", type=float, default=0)
-    p.add_argument("--timeout", type=float, default=10)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("port", type=int)
-    p.add_argument("out")
-    a = p.parse_args(argv)
-    import os
-    for suffix in [""] + [".%d" % i for i in range(1, a.count + 1)]:
-        for ext in (".head", ".body"):
-            if os.path.exists(a.out + suffix + ext):
-                os.unlink(a.out + suffix + ext)
-    data = sys.stdin.buffer.read()
-    c = Conn(a.port, a.host, a.timeout)
-    try:
-        c.send(data)
-    except (BrokenPipeError, ConnectionResetError):
-        pass
-    words = []
-    for i in range(1, a.count + 1):
-        try:
-            r = c.read_response(head=a.head or i in a.head_at)
-        except Timeout:
-            words.append("timeout")
-            break
-        except ProtocolError as e:
-            print("dcnhttp: %s" % e, file=sys.stderr)
-            words.append("bad")
-            break
-        if r is None:
-            words.append("none")
-            break
-        words.append(str(r.status))
-        head = r.raw_head.replace(b"\r\n", b"\n") + b"\n"
-        for suffix in ([""] if i == 1 else []) + [".%d" % i]:
-            with open(a.out + suffix + ".head", "wb") as f:
-                f.write(head)
-            with open(a.out + suffix + ".body", "wb") as f:
-                f.write(r.body)
-    if c.eof:
-        words.append("eof")
-    elif a.close_wait > 0:
-        words.append(c.wait_eof(a.close_wait))
-    else:
-        words.append("unknown")
-    print(" ".join(words))
-
-
-if __name__ == "__main__":
-    _main(sys.argv[1:])
-PYEOF
-
 # ---------------------------------------------------------------------------
 # Helpers added for the integration tests (test_*.sh).
 
@@ -439,27 +150,10 @@ track_pid() { _dcn_pids+=("$1"); }
 # on_exit 'COMMAND': run COMMAND (eval) when the script exits, before $T is removed.
 on_exit() { _dcn_on_exit+=("$1"); }
 
-# expect_eq ACTUAL EXPECTED WHAT
-expect_eq() { [[ $1 == "$2" ]] || fail "$3: expected '$2', got '$1'"; }
-
 # make_sample_root DIR: the sample content root (repo + dcn.ks) in DIR.
 make_sample_root() {
     bash "$DCN_SOURCE_DIR/sample/make-sample-root.sh" "$1" >/dev/null \
         || fail "make-sample-root.sh $1 failed"
-}
-
-# http_code URL [curl args...]: prints the status code (000: no response).
-http_code() {
-    local url=$1; shift
-    curl -s -o /dev/null -w '%{http_code}' "$@" "$url" || true
-}
-
-# header NAME FILE: value of header NAME in a curl -D dump (last response).
-header() {
-    tr -d '\r' <"$2" | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" '
-        /^HTTP\// { v = "" }
-        { i = index($0, ":"); if (i > 0 && tolower(substr($0, 1, i - 1)) == n) { v = substr($0, i + 1); sub(/^[ \t]+/, "", v) } }
-        END { print v }'
 }
 
 # Access log: log_mark remembers how far $HOSTER_LOG goes; log_since_mark

@@ -18,18 +18,18 @@ metric() { curl -s "$URL/-/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 get() { curl -s "$URL/$obj"; }
 
 # fill, then hit: the hit must not need a stat (the watch covers the repo)
-expect_eq "$(get)" version-one-xxxxxxxxxxxxxxxxxxxx "first GET"
+require_eq "first GET" version-one-xxxxxxxxxxxxxxxxxxxx "$(get)"
 hits0=$(metric dcn_hoster_cache_hits_total)
-expect_eq "$(get)" version-one-xxxxxxxxxxxxxxxxxxxx "second GET"
-expect_eq "$(metric dcn_hoster_cache_hits_total)" "$((hits0 + 1))" "second GET is a cache hit"
+require_eq "second GET" version-one-xxxxxxxxxxxxxxxxxxxx "$(get)"
+require_eq "second GET is a cache hit" "$((hits0 + 1))" "$(metric dcn_hoster_cache_hits_total)"
 pass "filled the cache and hit it"
 
 # rewrite in place: same inode, same size, same mtime
 printf 'version-two-yyyyyyyyyyyyyyyyyyyy' | dd of="$root/$obj" conv=notrunc status=none
 touch -d '2026-01-01 00:00:00' "$root/$obj"
 sleep 0.2 # inotify delivery to the main thread
-expect_eq "$(get)" version-two-yyyyyyyyyyyyyyyyyyyy "after an in-place rewrite (same size and mtime)"
-expect_eq "$(get)" version-two-yyyyyyyyyyyyyyyyyyyy "cached again after the rewrite"
+require_eq "after an in-place rewrite (same size and mtime)" version-two-yyyyyyyyyyyyyyyyyyyy "$(get)"
+require_eq "cached again after the rewrite" version-two-yyyyyyyyyyyyyyyyyyyy "$(get)"
 pass "in-place rewrite served fresh"
 
 # replace by rename
@@ -37,13 +37,13 @@ printf 'version-three-zzzzzzzzzzzzzzzzzz' >"$T/new"
 touch -d '2026-01-01 00:00:00' "$T/new"
 mv "$T/new" "$root/$obj"
 sleep 0.2
-expect_eq "$(get)" version-three-zzzzzzzzzzzzzzzzzz "after a replace by rename"
+require_eq "after a replace by rename" version-three-zzzzzzzzzzzzzzzzzz "$(get)"
 pass "rename-over served fresh"
 
 # delete: 404, not the cached bytes
 rm "$root/$obj"
 sleep 0.2
-expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "$URL/$obj")" 404 "after delete"
+require_eq "after delete" 404 "$(curl -s -o /dev/null -w '%{http_code}' "$URL/$obj")"
 pass "deleted object is 404"
 
 # a directory made after start is watched too
@@ -51,11 +51,11 @@ obj2=repo/objects/cd/$(printf 'd%.0s' $(seq 62)).dirmeta
 mkdir -p "$root/repo/objects/cd"
 printf 'first' >"$root/$obj2"
 sleep 0.2
-expect_eq "$(curl -s "$URL/$obj2")" first "object in a new directory"
-expect_eq "$(curl -s "$URL/$obj2")" first "object in a new directory, cached"
+require_eq "object in a new directory" first "$(curl -s "$URL/$obj2")"
+require_eq "object in a new directory, cached" first "$(curl -s "$URL/$obj2")"
 printf 'other' | dd of="$root/$obj2" conv=notrunc status=none
 sleep 0.2
-expect_eq "$(curl -s "$URL/$obj2")" other "rewritten object in a new directory"
+require_eq "rewritten object in a new directory" other "$(curl -s "$URL/$obj2")"
 pass "new objects/XX directories are watched"
 
 # without the watch's guarantee (no repo at start) every hit is checked by stat
@@ -64,8 +64,8 @@ mkdir -p "$root2"
 hoster_start nowatch --root "$root2" --threads 1
 mkdir -p "$root2/repo/objects/ab"
 printf 'late-one' >"$root2/$obj"
-expect_eq "$(curl -s "$URL/$obj")" late-one "repo created after start"
-expect_eq "$(curl -s "$URL/$obj")" late-one "repo created after start, cached"
+require_eq "repo created after start" late-one "$(curl -s "$URL/$obj")"
+require_eq "repo created after start, cached" late-one "$(curl -s "$URL/$obj")"
 printf 'late-two' | dd of="$root2/$obj" conv=notrunc status=none
-expect_eq "$(curl -s "$URL/$obj")" late-two "rewrite in a repo created after start"
+require_eq "rewrite in a repo created after start" late-two "$(curl -s "$URL/$obj")"
 pass "unwatched repo falls back to a stat per hit"

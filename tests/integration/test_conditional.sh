@@ -22,7 +22,7 @@ expect_status() {
         check_eq "$what: 304 has no body" 0 "$(fsize "$T/c.body")"
         check_eq "$what: 304 carries the ETag" "$ETAG" "$(hdr "$T/c.head" ETag)"
         check_eq "$what: 304 carries Cache-Control" "$CC" "$(hdr "$T/c.head" Cache-Control)"
-        [[ -n $(hdr "$T/c.head" Date) ]] && good "$what: 304 has Date" || bad "$what: 304 without Date"
+        [[ -n $(hdr "$T/c.head" Date) ]] && pass "$what: 304 has Date" || bad "$what: 304 without Date"
         local cl; cl=$(hdr "$T/c.head" Content-Length)
         if [[ -n $cl && $cl != "$(fsize "$ROOT/$path")" ]]; then
             bad "$what: 304 with Content-Length $cl, not the 200's (RFC 9110 8.6)"
@@ -107,18 +107,18 @@ for p in "$OBJ_FILEZ" "$OBJ_DIRTREE" "$OBJ_COMMIT" "$OBJ_BIG" "$DELTA_SB" "$DELT
     check_eq "/$p: one Date, one ETag, one Content-Type, one Content-Length" "1 1 1 1" \
         "$(hdr_count "$T/c.head" Date) $(hdr_count "$T/c.head" ETag) $(hdr_count "$T/c.head" Content-Type) $(hdr_count "$T/c.head" Content-Length)"
     et=$(hdr "$T/c.head" ETag)
-    if [[ $et =~ ^\"[!#-~]+\"$ ]]; then good "/$p: strong ETag $et"; else bad "/$p: ETag [$et] is not a strong entity-tag"; fi
+    if [[ $et =~ ^\"[!#-~]+\"$ ]]; then pass "/$p: strong ETag $et"; else bad "/$p: ETag [$et] is not a strong entity-tag"; fi
     d=$(hdr "$T/c.head" Date)
     if [[ $d =~ ^(Mon|Tue|Wed|Thu|Fri|Sat|Sun),\ [0-9]{2}\ (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\ [0-9]{4}\ [0-9]{2}:[0-9]{2}:[0-9]{2}\ GMT$ ]] &&
         dt=$(date -u -d "$d" +%s) && ((dt >= now - 60 && dt <= now + 60)); then
-        good "/$p: Date is an IMF-fixdate of now"
+        pass "/$p: Date is an IMF-fixdate of now"
     else
         bad "/$p: Date [$d] is not an IMF-fixdate close to now ($(httpdate "$now"))"
     fi
-    [[ -n $(hdr "$T/c.head" Content-Type) ]] && good "/$p: Content-Type" || bad "/$p: no Content-Type"
+    [[ -n $(hdr "$T/c.head" Content-Type) ]] && pass "/$p: Content-Type" || bad "/$p: no Content-Type"
     # libostree reads "ETag: " and "Last-Modified: " with exactly one space.
     if grep -q $'^ETag: "[^\r]*"\r$' "$T/c.head" && grep -q $'^Last-Modified: [A-Z][^ \r]' "$T/c.head"; then
-        good "/$p: 'ETag: ' and 'Last-Modified: ' spelled as libostree parses them"
+        pass "/$p: 'ETag: ' and 'Last-Modified: ' spelled as libostree parses them"
     else
         bad "/$p: ETag/Last-Modified lines not in the form libostree parses: $(grep -i -e ^etag -e ^last-modified "$T/c.head" | tr -d '\r' | tr '\n' '|')"
     fi
@@ -147,7 +147,7 @@ head -c 4000 /dev/urandom >"$ROOT/$p"; touch -d "@$((MTIME + 100))" "$ROOT/$p" "
 code=$(fetch "$T/c" "$URL/$p")
 check_eq "summary rewritten in place: new body" "$(sha "$ROOT/$p")" "$(sha "$T/c.body")"
 new_etag=$(hdr "$T/c.head" ETag)
-[[ $new_etag != "$old_etag" ]] && good "summary rewritten: new ETag" || bad "summary rewritten: ETag unchanged ($new_etag)"
+[[ $new_etag != "$old_etag" ]] && pass "summary rewritten: new ETag" || bad "summary rewritten: ETag unchanged ($new_etag)"
 check_eq "summary rewritten: new Last-Modified" "$(httpdate $((MTIME + 100)))" "$(hdr "$T/c.head" Last-Modified)"
 check_eq "summary rewritten: old ETag no longer matches" 200 "$(fetch "$T/c" "$URL/$p" -H "If-None-Match: $old_etag")"
 check_eq "summary rewritten: old ETag no longer matches: body" "$(sha "$ROOT/$p")" "$(sha "$T/c.body")"
@@ -159,14 +159,14 @@ touch -d "@$((MTIME + 200))" "$ROOT/repo/summary.sig"
 code=$(fetch "$T/c" "$URL/$p")
 check_eq "summary renamed over: new body" "$(sha "$ROOT/$p")" "$(sha "$T/c.body")"
 new_etag=$(hdr "$T/c.head" ETag)
-[[ $new_etag != "$old_etag" ]] && good "summary renamed over: new ETag" || bad "summary renamed over: ETag unchanged ($new_etag)"
+[[ $new_etag != "$old_etag" ]] && pass "summary renamed over: new ETag" || bad "summary renamed over: ETag unchanged ($new_etag)"
 # 3. same size, same second, other nanoseconds: the ETag (size + mtime in ns) changes.
 old_etag=$new_etag
 head -c 4000 /dev/urandom >"$ROOT/$p"; touch -d "@$((MTIME + 200)).5" "$ROOT/$p" "$ROOT/repo/summary.sig"
 code=$(fetch "$T/c" "$URL/$p")
 check_eq "summary changed within the same second: new body" "$(sha "$ROOT/$p")" "$(sha "$T/c.body")"
 new_etag=$(hdr "$T/c.head" ETag)
-[[ $new_etag != "$old_etag" ]] && good "summary changed within the same second: new ETag" || bad "summary changed within the same second: ETag unchanged ($new_etag)"
+[[ $new_etag != "$old_etag" ]] && pass "summary changed within the same second: new ETag" || bad "summary changed within the same second: ETag unchanged ($new_etag)"
 check_eq "summary changed within the same second: old ETag gets 200" 200 "$(fetch "$T/c" "$URL/$p" -H "If-None-Match: $old_etag")"
 # 4. a ref moves.
 printf '%064d\n' 7 >"$ROOT/repo/refs/heads/x"

@@ -43,29 +43,29 @@ start_download() {
 finish_download() {
     local rc=0
     wait "$DL_PID" || rc=$?
-    expect_eq "$rc" 0 "curl exit status of download $1"
-    expect_eq "$(stat -c %s "$T/$1")" "$(stat -c %s "$T/A/big.bin")" "size of download $1"
+    require_eq "curl exit status of download $1" 0 "$rc"
+    require_eq "size of download $1" "$(stat -c %s "$T/A/big.bin")" "$(stat -c %s "$T/$1")"
     [[ $(sha256sum <"$T/$1") == "$2" ]] || fail "download $1: bytes differ from the file it started on"
 }
 
 # ---- 1. symlink root re-pointed from A to B ---------------------------------------
 ln -s A "$T/root"
 hoster_start swap --root "$T/root"
-expect_eq "$(ref_now)" "$VA" "ref served from A"
+require_eq "ref served from A" "$VA" "$(ref_now)"
 C=$T/client
 ostree init --repo="$C" --mode=archive
 ostree remote add --repo="$C" --no-gpg-verify origin "$URL/repo"
 ostree --repo="$C" pull origin "$REF" >/dev/null || fail "pull from A failed"
-expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$VA" "client ref after pulling from A"
+require_eq "client ref after pulling from A" "$VA" "$(ostree --repo="$C" rev-parse "origin:$REF")"
 
 start_download dl-symlink
 ln -sfn B "$T/root.tmp" && mv -T "$T/root.tmp" "$T/root"
 kill -0 "$DL_PID" 2>/dev/null || fail "the download finished before the swap; the test proves nothing"
-expect_eq "$(ref_now)" "$VB" "ref right after re-pointing the root to B"
+require_eq "ref right after re-pointing the root to B" "$VB" "$(ref_now)"
 curl -sS -o "$T/summary.got" "$URL/repo/summary"
 cmp -s "$T/summary.got" "$T/B/repo/summary" || fail "summary right after the swap is not B's"
 ostree --repo="$C" pull origin "$REF" >/dev/null || fail "pull from B failed"
-expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$VB" "client ref after the swap"
+require_eq "client ref after the swap" "$VB" "$(ostree --repo="$C" rev-parse "origin:$REF")"
 ostree --repo="$C" fsck >/dev/null 2>"$T/fsck.err" || { cat "$T/fsck.err" >&2; fail "client fsck after the swap"; }
 finish_download dl-symlink "$SUM_A"
 [[ $(sha256sum <"$T/B/big.bin") == "$SUM_B" ]] || fail "B/big.bin changed"
@@ -78,7 +78,7 @@ pass "symlink swap A -> B: new requests and pulls see B at once, the download in
 cp -al "$T/A" "$T/srv"
 cp -al "$T/B" "$T/B2"
 hoster_start hup --root "$T/srv"
-expect_eq "$(ref_now)" "$VA" "ref served from srv (A)"
+require_eq "ref served from srv (A)" "$VA" "$(ref_now)"
 start_download dl-hup
 mv -T "$T/srv" "$T/srv.old" && mv -T "$T/B2" "$T/srv"
 kill -HUP "$HOSTER_PID"
@@ -91,12 +91,12 @@ done
 kill -0 "$DL_PID" 2>/dev/null || fail "the download finished before SIGHUP took effect; the test proves nothing"
 finish_download dl-hup "$SUM_A"
 kill -0 "$HOSTER_PID" 2>/dev/null || fail "dcn-hoster is gone after SIGHUP"
-expect_eq "$(http_code "$URL/-/live")" 200 "/-/live after SIGHUP"
+require_eq "/-/live after SIGHUP" 200 "$(http_code "$URL/-/live")"
 pass "directory swap + SIGHUP: B served, same process, the download in flight got A's bytes"
 
 # ---- 3. in-place rewrite (same size, same mtime) + SIGHUP drops cached files ------------
 printf 'message one\n' >"$T/srv/motd.txt"
-for i in 1 2 3; do expect_eq "$(curl -sS "$URL/motd.txt")" "message one" "motd.txt before the rewrite"; done
+for i in 1 2 3; do require_eq "motd.txt before the rewrite" "message one" "$(curl -sS "$URL/motd.txt")"; done
 touch -r "$T/srv/motd.txt" "$T/motd.stamp"
 printf 'message two\n' >"$T/srv/motd.txt"     # same inode, same size
 touch -r "$T/motd.stamp" "$T/srv/motd.txt"     # same mtime
@@ -107,7 +107,7 @@ for i in $(seq 1 40); do
     [[ $got == "message two" ]] && break
     sleep 0.05
 done
-expect_eq "$got" "message two" "motd.txt 2 s after an in-place rewrite and SIGHUP"
+require_eq "motd.txt 2 s after an in-place rewrite and SIGHUP" "message two" "$got"
 hoster_stop
 pass "SIGHUP drops cached files: an in-place rewrite with the same size and mtime is served"
 pass "test_content_swap"

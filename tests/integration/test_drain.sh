@@ -74,18 +74,18 @@ for i in $(seq 1 40); do
 done
 [[ -n $refused ]] || fail "2 s after SIGTERM a new connection is still accepted (curl exit $rc)"
 wait_file_line "$T/idle" '^(eof|timeout)$' 3 || fail "idle keep-alive connection still open 3 s after SIGTERM"
-expect_eq "$(tail -n1 "$T/idle")" eof "idle keep-alive connection after SIGTERM"
+require_eq "idle keep-alive connection after SIGTERM" eof "$(tail -n1 "$T/idle")"
 if kill -0 "$DL_PID" 2>/dev/null; then
     [[ $(awk '{print $3}' "/proc/$HOSTER_PID/stat") != Z ]] || fail "dcn-hoster exited with a download in flight"
 fi
 rc=0; curl -sS -o /dev/null --max-time 2 "$URL/-/live" 2>/dev/null || rc=$?
-expect_eq "$rc" 7 "curl exit status for a new connection while draining (7: refused)"
+require_eq "curl exit status for a new connection while draining (7: refused)" 7 "$rc"
 
 rc=0; wait "$DL_PID" || rc=$?
-expect_eq "$rc" 0 "curl exit status of the download in flight at SIGTERM"
+require_eq "curl exit status of the download in flight at SIGTERM" 0 "$rc"
 [[ $(sha256sum <"$T/dl") == "$SUM" ]] || fail "the download in flight at SIGTERM is not the file's bytes"
 hoster_wait_exit 3 || fail "dcn-hoster still running 3 s after the last response finished"
-expect_eq "$HOSTER_RC" 0 "exit status after draining"
+require_eq "exit status after draining" 0 "$HOSTER_RC"
 pass "SIGTERM: new connections refused, idle keep-alive closed, download finished intact, exit 0 ${HOSTER_WAITED}s after it"
 
 # ---- 1b. a request queued on an open connection during the drain: 503, close ------------
@@ -122,7 +122,7 @@ assert b"\r\nconnection: close" in head2.lower(), "queued /-/ready without Conne
 print("ok")
 PY
 hoster_wait_exit 5 || fail "dcn-hoster still running 5 s after the pipelined responses"
-expect_eq "$HOSTER_RC" 0 "exit status after the pipelined drain"
+require_eq "exit status after the pipelined drain" 0 "$HOSTER_RC"
 pass "SIGTERM: a /-/ready queued on an open connection gets 503 with Connection: close, exit 0"
 
 # ---- 2. a stalled client does not hold the process past --drain-timeout --------------
@@ -149,9 +149,9 @@ pass "stalled client: exit ${HOSTER_WAITED}s after SIGTERM with --drain-timeout 
 
 # ---- 3. nothing in flight: exit 0 at once ---------------------------------------------
 hoster_start idle --root "$T/root"
-expect_eq "$(http_code "$URL/-/ready")" 200 "/-/ready before SIGTERM"
+require_eq "/-/ready before SIGTERM" 200 "$(http_code "$URL/-/ready")"
 kill -TERM "$HOSTER_PID"
 hoster_wait_exit 1.5 || fail "idle dcn-hoster still running 1.5 s after SIGTERM"
-expect_eq "$HOSTER_RC" 0 "exit status of an idle dcn-hoster after SIGTERM"
+require_eq "exit status of an idle dcn-hoster after SIGTERM" 0 "$HOSTER_RC"
 pass "idle: exit 0 ${HOSTER_WAITED}s after SIGTERM"
 pass "test_drain"

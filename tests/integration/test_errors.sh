@@ -57,9 +57,9 @@ code=$(fetch "$T/c" --data-binary 'hello=world' "$URL/repo/config")
 check_eq "POST with a body: 405 + Allow" "405 GET, HEAD" "$code $(hdr "$T/c.head" Allow)"
 code=$(fetch "$T/c" -T "$ROOT/data/s5000" "$URL/data/uploaded")
 check_eq "PUT upload: 405" 405 "$code"
-[[ ! -e $ROOT/data/uploaded ]] && good "PUT created nothing" || bad "PUT created $ROOT/data/uploaded"
+[[ ! -e $ROOT/data/uploaded ]] && pass "PUT created nothing" || bad "PUT created $ROOT/data/uploaded"
 code=$(fetch "$T/c" -X DELETE "$URL/data/s100")
-[[ -f $ROOT/data/s100 ]] && good "DELETE removed nothing" || bad "DELETE removed data/s100"
+[[ -f $ROOT/data/s100 ]] && pass "DELETE removed nothing" || bad "DELETE removed data/s100"
 # Methods are case-sensitive: "get" is not GET.
 printf 'get /data/s100 HTTP/1.1\r\nHost: t\r\n\r\n' | raw "lowercase method get" "$PORT" 405 any
 # A 405 for a request with a body: the body must not be taken for the next request.
@@ -69,7 +69,7 @@ check_eq "POST with body then GET: POST answered 405" 405 "$s1"
 if [[ $s2 == 200 ]]; then
     check_eq "POST with body then GET: GET body" "$(sha "$ROOT/data/s100")" "$(sha "$T/e.2.body")"
 elif [[ $s2 == eof || $s2 == none ]]; then
-    good "POST with body then GET: connection closed after the 405 (allowed)"
+    pass "POST with body then GET: connection closed after the 405 (allowed)"
 else
     bad "POST with body then GET: second answer [$s2] (the body was parsed as a request?)"
 fi
@@ -133,7 +133,7 @@ printf 'GET /data/s100 HTTP/1.1\r\nHost: t\r\nX-A: %s\r\nX-B: %s\r\nX-C: %s\r\n\
     raw "431 three 400-byte fields, --max-head-size 1k" "$P_SMALL" 431 eof
 printf 'GET /data/s100 HTTP/1.1\r\nHost: t\r\nX-Big: %s\r\n\r\n' "${longer}" | raw "431 a 9000-byte field, default 8k" "$P_DEF" 431 eof
 # A head that never ends is cut at the limit, not buffered forever.
-python3 - "$P_SMALL" <<'PY' && good "endless head: 431 and closed at the limit" || bad "endless head not cut at --max-head-size"
+python3 - "$P_SMALL" <<'PY' && pass "endless head: 431 and closed at the limit" || bad "endless head not cut at --max-head-size"
 import sys, dcnhttp
 c = dcnhttp.Conn(int(sys.argv[1]), timeout=5)
 c.send(b"GET /data/s100 HTTP/1.1\r\nHost: t\r\n")
@@ -154,7 +154,7 @@ printf 'GET /data/s100 HTTP/2.0\r\nHost: t\r\n\r\n' | raw "505 HTTP/2.0" "$PORT"
 printf 'GET /data/s100 HTTP/3.0\r\nHost: t\r\n\r\n' | raw "505 HTTP/3.0" "$PORT" 505 eof
 printf 'GET /data/s100 HTTP/0.9\r\nHost: t\r\n\r\n' | raw "505 HTTP/0.9" "$PORT" 505 eof
 read -r st _ < <(printf 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n' | raw_request --close-wait 3 "$PORT" "$T/e")
-[[ $st == 505 || $st == 400 ]] && good "HTTP/2 prior-knowledge preface: $st" || bad "HTTP/2 prior-knowledge preface: status $st, expected 505 or 400"
+[[ $st == 505 || $st == 400 ]] && pass "HTTP/2 prior-knowledge preface: $st" || bad "HTTP/2 prior-knowledge preface: status $st, expected 505 or 400"
 # A higher minor version is served as 1.1 (RFC 9110 2.5).
 printf 'GET /data/s100 HTTP/1.2\r\nHost: t\r\n\r\n' | raw "HTTP/1.2 served as HTTP/1.1" "$PORT" 200 open
 check_eq "HTTP/1.2: answered in HTTP/1.1" "HTTP/1.1 200 OK" "$(head -n1 "$T/e.head")"
@@ -178,5 +178,5 @@ read -r s1 s2 s3 _ < <(printf 'HEAD /%s HTTP/1.1\r\nHost: t\r\n\r\nHEAD /nope HT
 check_eq "HEAD, HEAD 404, GET on one connection" "200 404 200" "$s1 $s2 $s3"
 if [[ -f $T/e.3.body ]]; then check_eq "GET after two HEADs: body intact" "$(sha "$ROOT/data/s100")" "$(sha "$T/e.3.body")"; fi
 
-if kill -0 "$PID_DEF" && kill -0 "$PID_SMALL"; then good "both servers alive"; else bad "a server died"; fi
+if kill -0 "$PID_DEF" && kill -0 "$PID_SMALL"; then pass "both servers alive"; else bad "a server died"; fi
 finish

@@ -128,7 +128,7 @@ check("process_cpu_seconds_total > 0", cpu is not None and cpu > 0, repr(cpu))
 check("process_start_time_seconds at the test's start", st is not None and started - 5 <= st <= now + 1, "%r vs %d" % (st, started))
 PY
 while IFS=$'\t' read -r verdict msg; do
-    case $verdict in PASS) good "$msg" ;; FAIL) bad "$msg" ;; *) echo "$verdict $msg" ;; esac
+    case $verdict in PASS) pass "$msg" ;; FAIL) bad "$msg" ;; *) echo "$verdict $msg" ;; esac
 done <"$T/checks.out"
 [[ -s $T/checks.out ]] || bad "the metrics check printed nothing"
 
@@ -161,7 +161,7 @@ for i in $(seq 1 100); do
     grep -q "^dcn_hoster_ref_info{ref=\"$REF\",version=\"3.0.0\",commit=\"$V3\"} 1$" "$T/m3.txt" && { seen=1; break; }
     sleep 0.1
 done
-[[ -n $seen ]] && good "a new version is listed in ref_info without a restart" || bad "ref_info never showed $V3"
+[[ -n $seen ]] && pass "a new version is listed in ref_info without a restart" || bad "ref_info never showed $V3"
 fetch_as 127.0.0.1 198.51.100.50 "$(obj "$V3")"
 curl -sS -o "$T/m4.txt" "$OPS/-/metrics"
 check_eq "version_clients 3.0.0 after one client" 1 \
@@ -172,7 +172,7 @@ check_eq "version_clients 2.0.0 unchanged" 7 \
 # ---- promtool check metrics ------------------------------------------------------------------------
 if command -v promtool >/dev/null; then
     if out=$(promtool check metrics <"$T/m4.txt" 2>&1); then
-        good "promtool check metrics: no problems"
+        pass "promtool check metrics: no problems"
     else
         bad "promtool check metrics: $out"
     fi
@@ -188,6 +188,6 @@ for args in "--trusted-proxy 10.0.0.1/24" "--trusted-proxy 10.0.0.0/33" "--trust
     # shellcheck disable=SC2086 # the flags are words
     "$DCN_HOSTER" --root "$T/root" $args >/dev/null 2>"$T/bad.err" || rc=$?
     check_eq "exit status for $args" 2 "$rc"
-    grep -q "dcn-hoster: " "$T/bad.err" && good "$args: $(head -1 "$T/bad.err")" || bad "$args: no message"
+    grep -q "dcn-hoster: " "$T/bad.err" && pass "$args: $(head -1 "$T/bad.err")" || bad "$args: no message"
 done
 finish

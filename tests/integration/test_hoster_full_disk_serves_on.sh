@@ -9,7 +9,7 @@
 source "$(dirname "$0")/lib.sh"
 cd "$T"
 mkdir -p full
-mount -t tmpfs -o size=2m dcn-test "$T/full" 2>/dev/null || { echo "SKIP: cannot mount a tmpfs here (needs root)"; exit 77; }
+mount -t tmpfs -o size=2m dcn-test "$T/full" 2>/dev/null || skip "cannot mount a tmpfs here (needs root)"
 on_exit "umount -l '$T/full'"
 mkdir -p full/root/repo/objects
 printf '[core]\nrepo_version=1\nmode=archive-z2\n' >full/root/repo/config

@@ -15,7 +15,7 @@
 #     are served 200 without a restart, and the process is the same one.
 source "$(dirname "$0")/lib.sh"
 cd "$T"
-command -v prlimit >/dev/null || { echo "SKIP: prlimit (util-linux) not installed"; exit 77; }
+command -v prlimit >/dev/null || skip "prlimit (util-linux) not installed"
 mkdir -p root/repo/objects
 printf '[core]\nrepo_version=1\nmode=archive-z2\n' >root/repo/config
 head -c 2000 /dev/urandom >root/repo/summary
@@ -29,7 +29,7 @@ for i in $(seq 1 5); do head -c 200000 /dev/urandom >root/big$i.bin; done
 hoster_start fds --root "$T/root" --threads 2 --idle-timeout 120 --ops-listen 127.0.0.1:0
 OPS=$(sed -n 's|^dcn-hoster: listening on http://[^ ]*:\([0-9]*\)/ (operations.*|\1|p' "$HOSTER_ERR" | head -n1)
 [[ -n $OPS ]] || fail "no operations listener"
-prlimit --pid "$HOSTER_PID" --nofile=64:64 || { echo "SKIP: prlimit cannot lower the limit here"; exit 77; }
+prlimit --pid "$HOSTER_PID" --nofile=64:64 || skip "prlimit cannot lower the limit here"
 
 python3 - "$PORT" "$OPS" "$HOSTER_PID" "/repo/$OBJ" <<'PY' || fail "see above"
 import socket, sys, time, os

@@ -165,7 +165,7 @@ PY
 for p in "/../secret.txt" "/repo/../../secret.txt" "/%2e%2e/secret.txt" "/%2e%2e%2f%2e%2e%2fsecret.txt" \
     "/link-out" "/link-dir-out/secret.txt" "/-/secret" "/repo/.lock"; do
     code=$(fetch "$T/c" --path-as-is "$URL$p")
-    case $code in 403 | 404) good "curl --path-as-is $p: $code" ;; *) bad "curl --path-as-is $p: status $code" ;; esac
+    case $code in 403 | 404) pass "curl --path-as-is $p: $code" ;; *) bad "curl --path-as-is $p: status $code" ;; esac
     if grep -q -a -e "$SECRET_MARKER" -e LOCKFILE "$T/c.body" "$T/c.head"; then bad "curl $p: secret in the response"; fi
 done
 code=$(fetch "$T/c" --request-target '/../../secret.txt' "$URL/")
@@ -183,16 +183,16 @@ check_eq "dot segments inside the root: body" "$(sha "$ROOT/data/s100")" "$(sha 
 # Access log: one well-formed line per request, hostile bytes escaped.
 hoster_flush_log
 nlines=$(wc -l <"$HOSTER_LOG")
-if [[ $nlines -ge 80 ]]; then good "access log has $nlines lines"; else bad "access log has only $nlines lines"; fi
+if [[ $nlines -ge 80 ]]; then pass "access log has $nlines lines"; else bad "access log has only $nlines lines"; fi
 check_eq "access log: one start line naming the build" 1 "$(grep -c -E '^ts=[0-9T:.Z-]+ event=start program=dcn-hoster version=[0-9.]+ commit=[0-9a-z-]+ ' "$HOSTER_LOG" || true)"
 badlines=$(LC_ALL=C grep -v ' event=start ' "$HOSTER_LOG" | grep -n -a -v -E '^ts=[0-9T:.Z-]+ peer=[^ ]+ method=[^ ]* path="([^"\\]|\\x[0-9a-fA-F]{2})*" status=[0-9]{3} bytes=[0-9]+ dur_us=[0-9]+( reason=[a-z-]+)? ua="([^"\\]|\\x[0-9a-fA-F]{2})*"$' | head -5 || true)
 check_eq "access log lines all well-formed" "" "$badlines"
-if LC_ALL=C grep -q -a '[^ -~]' "$HOSTER_LOG"; then bad "access log has raw non-printable bytes"; else good "access log printable"; fi
-if grep -q -F 'path="/data/s100%0d%0aX-Injected:%20yes"' "$HOSTER_LOG"; then good "log keeps the target as sent"; else bad "no log line with the target as sent (/data/s100%0d%0aX-Injected:%20yes)"; fi
-if grep -q -F 'path="/../secret.txt?x=1" status=403' "$HOSTER_LOG"; then good "log line for /../secret.txt?x=1 with the query"; else bad "no log line 'path=\"/../secret.txt?x=1\" status=403'"; fi
-if grep -q -F 'path="/..\x5csecret.txt"' "$HOSTER_LOG"; then good "backslash escaped in the log"; else bad "no log line with the backslash escaped as \\x5c"; fi
+if LC_ALL=C grep -q -a '[^ -~]' "$HOSTER_LOG"; then bad "access log has raw non-printable bytes"; else pass "access log printable"; fi
+if grep -q -F 'path="/data/s100%0d%0aX-Injected:%20yes"' "$HOSTER_LOG"; then pass "log keeps the target as sent"; else bad "no log line with the target as sent (/data/s100%0d%0aX-Injected:%20yes)"; fi
+if grep -q -F 'path="/../secret.txt?x=1" status=403' "$HOSTER_LOG"; then pass "log line for /../secret.txt?x=1 with the query"; else bad "no log line 'path=\"/../secret.txt?x=1\" status=403'"; fi
+if grep -q -F 'path="/..\x5csecret.txt"' "$HOSTER_LOG"; then pass "backslash escaped in the log"; else bad "no log line with the backslash escaped as \\x5c"; fi
 
 check_eq "still alive: /-/live" 200 "$(fetch "$T/c" "$URL/-/live")"
 check_eq "still serving" 200 "$(fetch "$T/c" "$URL/$OBJ_FILEZ")"
-if kill -0 "$HOSTER_PID"; then good "process alive"; else bad "process died"; fi
+if kill -0 "$HOSTER_PID"; then pass "process alive"; else bad "process died"; fi
 finish

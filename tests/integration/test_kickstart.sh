@@ -29,14 +29,14 @@ expected() {
 check_ks() {
     local path=$1 base=$2 what=$3; shift 3
     curl -sS -D "$T/ks.h" -o "$T/ks.got" "$@" "$URL$path"
-    expect_eq "$(head -n1 "$T/ks.h" | tr -d '\r' | cut -d' ' -f2)" 200 "status of $path ($what)"
+    require_eq "status of $path ($what)" 200 "$(head -n1 "$T/ks.h" | tr -d '\r' | cut -d' ' -f2)"
     expected "$T/root$path" "$base" >"$T/ks.want"
     diff -u "$T/ks.want" "$T/ks.got" >"$T/ks.diff" || { cat "$T/ks.diff" >&2; fail "$path ($what): body differs from the filled-in template"; }
-    expect_eq "$(header content-length "$T/ks.h")" "$(stat -c %s "$T/ks.got")" "Content-Length of $path ($what)"
-    local ct; ct=$(header content-type "$T/ks.h")
+    require_eq "Content-Length of $path ($what)" "$(stat -c %s "$T/ks.got")" "$(hdr "$T/ks.h" content-length)"
+    local ct; ct=$(hdr "$T/ks.h" content-type)
     [[ $ct == text/plain* ]] || fail "Content-Type of $path: '$ct'"
-    expect_eq "$(header cache-control "$T/ks.h")" no-cache "Cache-Control of $path"
-    [[ -z $(header content-encoding "$T/ks.h") ]] || fail "$path has a Content-Encoding"
+    require_eq "Cache-Control of $path" no-cache "$(hdr "$T/ks.h" cache-control)"
+    [[ -z $(hdr "$T/ks.h" content-encoding) ]] || fail "$path has a Content-Encoding"
 }
 
 # ---- 1. with --public-url -------------------------------------------------------------
@@ -44,7 +44,7 @@ hoster_start ks-public --root "$T/root" --public-url https://dcn.apps.example.co
 check_ks /dcn.ks https://dcn.apps.example.com "--public-url"
 grep -qx 'ostreesetup --nogpg --osname=rhel --remote=edge --url=https://dcn.apps.example.com/repo --ref=rhel/9/x86_64/edge' "$T/ks.got" \
     || fail "dcn.ks: no ostreesetup line with the public repo URL and ref"
-expect_eq "$(header content-type "$T/ks.h")" "text/plain; charset=utf-8" "Content-Type of dcn.ks"
+require_eq "Content-Type of dcn.ks" "text/plain; charset=utf-8" "$(hdr "$T/ks.h" content-type)"
 check_ks /site/a/extra.ks https://dcn.apps.example.com "nested, unknown placeholders"
 grep -qF '# @FOO@ stays, @REF stays, user@example.com stays, @@ stays' "$T/ks.got" || fail "unknown @FOO@ text was changed"
 grep -qF "@BAR@" "$T/ks.got" || fail "@BAR@ was changed"
@@ -53,12 +53,12 @@ grep -qx '  # a shell comment: @COMMIT@ stays' "$T/ks.got" || fail "placeholders
 grep -qx "echo \"commit $COMMIT $REF$REF @BAR@\"" "$T/ks.got" || fail "placeholders in a %post command were not filled in"
 # With --public-url the Host is not needed for the URL, but an invalid one
 # is still a malformed request (RFC 9112 3.2: 400 for any path).
-expect_eq "$(http_code "$URL/dcn.ks" -H 'Host: evil.com/x')" 400 "kickstart with --public-url, invalid Host"
+require_eq "kickstart with --public-url, invalid Host" 400 "$(http_code "$URL/dcn.ks" -H 'Host: evil.com/x')"
 check_ks /dcn.ks https://dcn.apps.example.com "--public-url, no Host needed" -H 'Host: other.example:81'
 # HEAD: same length, no body.
 curl -sS -I -o "$T/head.h" "$URL/dcn.ks"
 curl -sS -o "$T/get.body" "$URL/dcn.ks"
-expect_eq "$(header content-length "$T/head.h")" "$(stat -c %s "$T/get.body")" "HEAD /dcn.ks Content-Length"
+require_eq "HEAD /dcn.ks Content-Length" "$(stat -c %s "$T/get.body")" "$(hdr "$T/head.h" content-length)"
 hoster_stop
 pass "--public-url: placeholders filled in (not in comment lines), unknown ones kept, text/plain; charset=utf-8, no-cache, exact Content-Length"
 
@@ -74,13 +74,13 @@ check_ks /site/a/extra.ks "http://10.0.0.5" "IPv4 Host" -H 'Host: 10.0.0.5'
 pass "Host header: host:port, host, IPv4, IPv6 literal"
 
 for bad in 'evil.com/x' 'evil.com x' '[::1' '[::1:8080' 'evil.com:80x' 'user@evil.com' 'evil.com"x' 'a/../c'; do
-    expect_eq "$(http_code "$URL/dcn.ks" -H "Host: $bad")" 400 "kickstart with Host '$bad'"
+    require_eq "kickstart with Host '$bad'" 400 "$(http_code "$URL/dcn.ks" -H "Host: $bad")"
 done
-expect_eq "$(http_code "$URL/dcn.ks" -H 'Host;')" 400 "kickstart with an empty Host"
-expect_eq "$(http_code "$URL/dcn.ks" -H 'Host:')" 400 "kickstart over HTTP/1.1 without Host"
+require_eq "kickstart with an empty Host" 400 "$(http_code "$URL/dcn.ks" -H 'Host;')"
+require_eq "kickstart over HTTP/1.1 without Host" 400 "$(http_code "$URL/dcn.ks" -H 'Host:')"
 # An invalid Host is refused for every path (RFC 9112 3.2), not only kickstarts.
-expect_eq "$(http_code "$URL/repo/config" -H 'Host: evil.com/x')" 400 "repo/config with Host 'evil.com/x'"
-expect_eq "$(http_code "$URL/dcn.ks")" 200 "kickstart after the 400s"
+require_eq "repo/config with Host 'evil.com/x'" 400 "$(http_code "$URL/repo/config" -H 'Host: evil.com/x')"
+require_eq "kickstart after the 400s" 200 "$(http_code "$URL/dcn.ks")"
 hoster_stop
 pass "invalid Host -> 400"
 

@@ -174,7 +174,7 @@ head, _, body = bytes(got).partition(b"\r\n\r\n")
 check("slow but steady reader for 3.5 s (send-timeout 1): whole 20 MiB received (%d body bytes)" % len(body),
       head.startswith(b"HTTP/1.1 200 ") and body == open(root + "/" + part, "rb").read())
 PY
-if kill -0 "$HOSTER_PID"; then good "server alive after the timeout tests"; else bad "server died"; fi
+if kill -0 "$HOSTER_PID"; then pass "server alive after the timeout tests"; else bad "server died"; fi
 check_eq "server serves after the timeout tests" 200 "$(fetch "$T/c" "$URL/data/s100")"
 
 # --- --max-connections 4 (one worker): the 5th and 6th wait ---------------
@@ -314,7 +314,7 @@ check("metrics: dcn_hoster_connections_active >= %d while all are open (%s)" % (
 for c in conns:
     c.s.close()
 PY
-if kill -0 "$HOSTER_PID"; then good "server alive after 1000 connections"; else bad "server died"; fi
+if kill -0 "$HOSTER_PID"; then pass "server alive after 1000 connections"; else bad "server died"; fi
 check_eq "server serves after 1000 connections" 200 "$(fetch "$T/c" "$URL/$OBJ_FILEZ")"
 
 # --- a GET with a body -----------------------------------------------------------
@@ -356,12 +356,12 @@ PY
 # --- IPv6 ----------------------------------------------------------------------
 if grep -q '^00000000000000000000000000000001 ' /proc/net/if_inet6 2>/dev/null; then
     hoster_start v6 --root "$ROOT" --threads 1 --listen '[::1]:0'
-    grep -q 'listening on http://\[::1\]:' "$HOSTER_ERR" && good "IPv6 listener announced" || bad "no 'listening on http://[::1]:PORT/' line: $(cat "$HOSTER_ERR")"
+    grep -q 'listening on http://\[::1\]:' "$HOSTER_ERR" && pass "IPv6 listener announced" || bad "no 'listening on http://[::1]:PORT/' line: $(cat "$HOSTER_ERR")"
     check_eq "IPv6 [::1]: GET" 200 "$(fetch "$T/c" -g "http://[::1]:$PORT/$OBJ_FILEZ")"
     check_eq "IPv6 [::1]: body" "$(sha "$ROOT/$OBJ_FILEZ")" "$(sha "$T/c.body")"
     check_eq "IPv6 [::1]: Range" 206 "$(fetch "$T/c" -g "http://[::1]:$PORT/data/s100000" -H 'Range: bytes=5-9')"
     hoster_flush_log
-    grep -q -E 'peer=(\[::1\]|::1):[0-9]+ ' "$HOSTER_LOG" && good "IPv6 peer in the access log" || bad "IPv6 peer not logged as [::1]:port: $(head -1 "$HOSTER_LOG")"
+    grep -q -E 'peer=(\[::1\]|::1):[0-9]+ ' "$HOSTER_LOG" && pass "IPv6 peer in the access log" || bad "IPv6 peer not logged as [::1]:port: $(head -1 "$HOSTER_LOG")"
     # Both families at once.
     hoster_start dual --root "$ROOT" --threads 2 --listen 127.0.0.1:0 --listen '[::1]:0'
     p4=$(sed -n 's|^dcn-hoster: listening on http://127\.0\.0\.1:\([0-9]*\)/.*|\1|p' "$HOSTER_ERR")

@@ -11,8 +11,8 @@
 # tests/rollout/check_manifests.py. Skipped (77) without promtool (Debian package prometheus).
 source "$(dirname "$0")/lib.sh"
 
-command -v promtool >/dev/null || { echo "SKIP: no promtool (Debian package prometheus, scripts/deps/test.txt)"; exit 77; }
-python3 -c 'import yaml' 2>/dev/null || { echo "SKIP: PyYAML missing (python3-yaml)"; exit 77; }
+command -v promtool >/dev/null || skip "no promtool (Debian package prometheus, scripts/deps/test.txt)"
+python3 -c 'import yaml' 2>/dev/null || skip "PyYAML missing (python3-yaml)"
 MON=$DCN_SOURCE_DIR/manifests/hoster/monitoring
 RULE=$MON/prometheusrule.yaml
 
@@ -31,9 +31,9 @@ for g in groups:
         r.pop("annotations", None)
 yaml.safe_dump({"groups": groups}, open(bare, "w"), sort_keys=False)
 PY
-if out=$(promtool check rules "$T/full.yaml" 2>&1); then good "promtool check rules: $(echo "$out" | grep -o '[0-9]* rules found')"; else bad "promtool check rules: $out"; fi
+if out=$(promtool check rules "$T/full.yaml" 2>&1); then pass "promtool check rules: $(echo "$out" | grep -o '[0-9]* rules found')"; else bad "promtool check rules: $out"; fi
 cp "$(dirname "$0")/monitoring/rules.test.yaml" "$T/"
-if out=$(cd "$T" && promtool test rules rules.test.yaml 2>&1); then good "promtool test rules: every alert fires when it should and not before"; else bad "promtool test rules: $out"; fi
+if out=$(cd "$T" && promtool test rules rules.test.yaml 2>&1); then pass "promtool test rules: every alert fires when it should and not before"; else bad "promtool test rules: $out"; fi
 for a in DcnHosterNoReadyReplica DcnHosterServerErrors DcnHosterReplicasServeDifferentCommits DcnHosterNewVersionNotFetched; do
     grep -q "alertname: $a$" "$T/rules.test.yaml" && grep -q "alert: $a$" "$T/full.yaml" || bad "alert $a missing from the rules or their tests"
 done
@@ -47,7 +47,7 @@ hoster_stop
 used=$(grep -o 'dcn_hoster_[a-z_]*' "$T/full.yaml" | sort -u)
 [[ -n $used ]] || bad "the rules use no dcn_hoster_ metric"
 for m in $used; do
-    grep -q "^$m[{ ]" "$T/metrics.txt" && good "the rules' $m is exported" || bad "the rules use $m, which dcn-hoster does not export"
+    grep -q "^$m[{ ]" "$T/metrics.txt" && pass "the rules' $m is exported" || bad "the rules use $m, which dcn-hoster does not export"
 done
 
 # rendering: kubectl's kustomize must know Components (kustomize >= 3.7)
@@ -126,11 +126,11 @@ for i in kind("Ingress"):
     check("the Ingress reaches only content (port http)", all(p.get("name") == "http" for p in bp), repr(bp))
 PY
     while IFS=$'\t' read -r verdict msg; do
-        case $verdict in PASS) good "$msg" ;; FAIL) bad "$msg" ;; *) echo "$verdict $msg" ;; esac
+        case $verdict in PASS) pass "$msg" ;; FAIL) bad "$msg" ;; *) echo "$verdict $msg" ;; esac
     done <"$T/$variant.checks"
     if python3 "$DCN_SOURCE_DIR/tests/rollout/check_manifests.py" "$T/$variant.yaml" \
         --image "registry.example/dcn/dcn-hoster@$DIGEST" --platform "$platform" >"$T/$variant.cm" 2>&1; then
-        good "$variant: passes the rollout's structural check (check_manifests.py)"
+        pass "$variant: passes the rollout's structural check (check_manifests.py)"
     else
         bad "$variant: fails check_manifests.py: $(cat "$T/$variant.cm")"
     fi

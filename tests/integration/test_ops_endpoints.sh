@@ -96,14 +96,14 @@ scrape() { # scrape NAME: GET /-/metrics into $T/NAME.txt, parsed into $T/NAME
 hoster_start ops --root "$T/root" --threads 2
 
 # ---- live / ready --------------------------------------------------------------------
-expect_eq "$(http_code "$URL/-/live")" 200 "/-/live"
-expect_eq "$(curl -sS "$URL/-/live" | tr -d '\r\n')" ok "/-/live body"
-expect_eq "$(http_code "$URL/-/ready")" 200 "/-/ready with a repo"
+require_eq "/-/live" 200 "$(http_code "$URL/-/live")"
+require_eq "/-/live body" ok "$(curl -sS "$URL/-/live" | tr -d '\r\n')"
+require_eq "/-/ready with a repo" 200 "$(http_code "$URL/-/ready")"
 pass "/-/live 200 ok, /-/ready 200"
 
 # ---- metrics ----------------------------------------------------------------------------
 scrape m1
-ct=$(header content-type "$T/m1.h")
+ct=$(hdr "$T/m1.h" content-type)
 [[ $ct == text/plain* ]] || fail "/-/metrics Content-Type '$ct'"
 for name in dcn_hoster_requests_total dcn_hoster_response_bytes_total dcn_hoster_connections_active \
     dcn_hoster_connections_total dcn_hoster_request_duration_seconds_count dcn_hoster_cache_hits_total \
@@ -111,12 +111,12 @@ for name in dcn_hoster_requests_total dcn_hoster_response_bytes_total dcn_hoster
     grep -q "^$name[{ ]" "$T/m1" || fail "/-/metrics lacks $name"
 done
 grep -q '^dcn_hoster_request_duration_seconds_bucket{le="+Inf"} ' "$T/m1" || fail "request_duration_seconds is not a histogram"
-expect_eq "$(metric "$T/m1" 'dcn_hoster_ready{}')" 1 "dcn_hoster_ready with a repo"
+require_eq "dcn_hoster_ready with a repo" 1 "$(metric "$T/m1" 'dcn_hoster_ready{}')"
 
 CONFIG_SIZE=$(stat -c %s "$T/root/repo/config")
 OBJ=$(cd "$T/root/repo" && find objects -name '*.dirmeta' | sort | head -n1)
-for i in 1 2 3; do expect_eq "$(http_code "$URL/repo/config")" 200 "GET /repo/config"; done
-for i in 1 2; do expect_eq "$(http_code "$URL/no/such/file-$i")" 404 "GET /no/such/file-$i"; done
+for i in 1 2 3; do require_eq "GET /repo/config" 200 "$(http_code "$URL/repo/config")"; done
+for i in 1 2; do require_eq "GET /no/such/file-$i" 404 "$(http_code "$URL/no/such/file-$i")"; done
 # a small immutable object 8 times over one keep-alive connection: 1 miss at most, then hits
 objreq=(); for i in $(seq 8); do objreq+=(-o /dev/null "$URL/repo/$OBJ"); done
 curl -sS "${objreq[@]}"
@@ -130,7 +130,7 @@ for i in $(seq 1 20); do     # counters of other workers may lag by a moment
     sleep 0.05
 done
 d200=$(( $(metric "$T/m2" "$k200") - $(metric "$T/m1" "$k200") ))
-expect_eq "$d404" 2 "requests_total{status=404} increase after 2 misses"
+require_eq "requests_total{status=404} increase after 2 misses" 2 "$d404"
 # 3 configs + 8 objects, plus the earlier scrapes (counted after they answered)
 [[ $d200 -ge 11 && $d200 -le $((11 + scrapes)) ]] || fail "requests_total{status=200} rose by $d200, expected 11..$((11 + scrapes))"
 dbytes=$(( $(metric "$T/m2" 'dcn_hoster_response_bytes_total{}') - $(metric "$T/m1" 'dcn_hoster_response_bytes_total{}') ))
@@ -168,8 +168,8 @@ version=${BASH_REMATCH[1]} commit=${BASH_REMATCH[2]}
 if [[ $commit != unknown ]] && git -C "$DCN_SOURCE_DIR" rev-parse --git-dir >/dev/null 2>&1; then
     git -C "$DCN_SOURCE_DIR" cat-file -e "${commit%-dirty}^{commit}" 2>/dev/null || fail "--version names commit $commit, which this repository does not have"
 fi
-expect_eq "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["version"], s["commit"])' "$T/status.json")" \
-    "$version $commit" "/-/status version and commit"
+require_eq "/-/status version and commit" \
+    "$version $commit" "$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); print(s["version"], s["commit"])' "$T/status.json")"
 hoster_flush_log
 grep -qE "^ts=[0-9T:.Z-]+ event=start program=dcn-hoster version=$version commit=$commit " "$HOSTER_LOG" ||
     fail "no start line with version $version commit $commit in the access log: $(head -n1 "$HOSTER_LOG")"
@@ -177,27 +177,27 @@ grep -q "dcn-hoster $version (commit $commit) serving" "$HOSTER_ERR" || fail "th
 pass "dcn-hoster --version, /-/status, access log and stderr agree: $version, commit $commit"
 
 # ---- the /-/ prefix is reserved --------------------------------------------------------------
-expect_eq "$(http_code "$URL/-/secret.txt")" 404 "/-/secret.txt (a file under <root>/-/)"
-expect_eq "$(http_code "$URL/%2D/secret.txt")" 404 "/%2D/secret.txt"
-expect_eq "$(http_code "$URL/repo/../-/secret.txt" --path-as-is)" 404 "/repo/../-/secret.txt"
-expect_eq "$(http_code "$URL/-/nope")" 404 "/-/nope"
+require_eq "/-/secret.txt (a file under <root>/-/)" 404 "$(http_code "$URL/-/secret.txt")"
+require_eq "/%2D/secret.txt" 404 "$(http_code "$URL/%2D/secret.txt")"
+require_eq "/repo/../-/secret.txt" 404 "$(http_code "$URL/repo/../-/secret.txt" --path-as-is)"
+require_eq "/-/nope" 404 "$(http_code "$URL/-/nope")"
 hoster_stop
 pass "nothing under <root>/-/ is reachable"
 
 # ---- a root without repo/config: not ready ---------------------------------------------------
 mkdir -p "$T/empty/repo"
 hoster_start notready --root "$T/empty"
-expect_eq "$(http_code "$URL/-/live")" 200 "/-/live without a repo"
-expect_eq "$(http_code "$URL/-/ready")" 503 "/-/ready without repo/config"
+require_eq "/-/live without a repo" 200 "$(http_code "$URL/-/live")"
+require_eq "/-/ready without repo/config" 503 "$(http_code "$URL/-/ready")"
 scrape m3
-expect_eq "$(metric "$T/m3" 'dcn_hoster_ready{}')" 0 "dcn_hoster_ready without a repo"
+require_eq "dcn_hoster_ready without a repo" 0 "$(metric "$T/m3" 'dcn_hoster_ready{}')"
 curl -sS -o "$T/status2.json" "$URL/-/status"
 python3 -c 'import json,sys; s=json.load(open(sys.argv[1])); assert s["ready"] is False, s' "$T/status2.json" \
     || fail "/-/status without a repo: $(cat "$T/status2.json")"
 ostree init --repo="$T/empty/repo" --mode=archive
 got=
 for i in $(seq 1 20); do got=$(http_code "$URL/-/ready"); [[ $got == 200 ]] && break; sleep 0.05; done
-expect_eq "$got" 200 "/-/ready once repo/config exists"
+require_eq "/-/ready once repo/config exists" 200 "$got"
 hoster_stop
 pass "/-/ready 503 without repo/config (metrics ready 0, status ready false), 200 once it exists"
 pass "test_ops_endpoints"

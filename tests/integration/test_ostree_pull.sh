@@ -26,10 +26,10 @@ new_client "$C" archive
 log_mark
 ostree --repo="$C" pull --disable-static-deltas origin "$REF" >/dev/null || fail "archive pull failed"
 ostree --repo="$C" fsck >/dev/null 2>"$T/fsck.err" || { cat "$T/fsck.err" >&2; fail "archive client fsck"; }
-expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$V2" "archive client ref"
+require_eq "archive client ref" "$V2" "$(ostree --repo="$C" rev-parse "origin:$REF")"
 hoster_flush_log
 ndelta=$(log_since_mark | grep -c 'path="/repo/delta' || true)
-expect_eq "$ndelta" 0 "delta requests during a --disable-static-deltas pull"
+require_eq "delta requests during a --disable-static-deltas pull" 0 "$ndelta"
 nlog=$(log_since_mark | grep -F ' status=200 ' | grep -c 'path="/repo/objects/' || true)
 # Every object the archive client now holds was fetched with status 200, and
 # the fetched bytes equal the server's files (archive objects are stored as served).
@@ -37,7 +37,7 @@ nlog=$(log_since_mark | grep -F ' status=200 ' | grep -c 'path="/repo/objects/' 
 log_since_mark | grep -F ' status=200 ' | sed -n 's|.*path="/repo/\(objects/[^"]*\)".*|\1|p' | sort -u >"$T/fetched-objects"
 n_client=$(wc -l <"$T/client-objects")
 [[ $n_client -gt 300 ]] || fail "archive client holds only $n_client objects"
-expect_eq "$nlog" "$n_client" "object requests logged for the archive pull (one per object)"
+require_eq "object requests logged for the archive pull (one per object)" "$n_client" "$nlog"
 diff "$T/client-objects" "$T/fetched-objects" >"$T/objdiff" || { head "$T/objdiff" >&2; fail "objects fetched with 200 != objects the client holds"; }
 while read -r o; do
     cmp -s "$C/$o" "$SRV/$o" || fail "archive client object $o differs from the server's"
@@ -49,7 +49,7 @@ C=$T/client-bare
 new_client "$C" bare-user
 ostree --repo="$C" pull --disable-static-deltas origin "$REF" >/dev/null || fail "bare-user pull failed"
 ostree --repo="$C" fsck >/dev/null 2>"$T/fsck.err" || { cat "$T/fsck.err" >&2; fail "bare-user client fsck"; }
-expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$V2" "bare-user client ref"
+require_eq "bare-user client ref" "$V2" "$(ostree --repo="$C" rev-parse "origin:$REF")"
 ostree --repo="$SRV" ls -R -C "$V2" >"$T/ls-server"
 ostree --repo="$C" ls -R -C "$V2" >"$T/ls-client"
 diff -q "$T/ls-server" "$T/ls-client" >/dev/null || fail "bare-user client tree listing differs from the server's"
@@ -59,7 +59,7 @@ pass "bare-user pull without deltas: fsck clean, tree identical"
 C=$T/client-upgrade
 new_client "$C" bare-user
 ostree --repo="$C" pull --disable-static-deltas origin "$REF@$V1" >/dev/null || fail "pull of 1.0.0 failed"
-expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$V1" "client ref after pulling 1.0.0"
+require_eq "client ref after pulling 1.0.0" "$V1" "$(ostree --repo="$C" rev-parse "origin:$REF")"
 
 DELTA=/repo/$(delta_path "$V1" "$V2")
 [[ -f $T/root$DELTA/superblock && -f $T/root$DELTA/0 ]] || fail "sample repo lacks the delta $DELTA"
@@ -69,19 +69,19 @@ log_mark
 ostree --repo="$C" pull --commit-metadata-only origin "$REF" >/dev/null || fail "commit-metadata-only pull failed"
 ostree --repo="$C" pull origin "$REF" >"$T/upgrade.out" 2>&1 || { cat "$T/upgrade.out" >&2; fail "upgrade pull failed"; }
 hoster_flush_log
-expect_eq "$(log_status "$DELTA/superblock" | sort -u | tr '\n' ' ')" "200 " "status of $DELTA/superblock during the upgrade"
-expect_eq "$(log_status "$DELTA/0" | sort -u | tr '\n' ' ')" "200 " "status of $DELTA/0 during the upgrade"
+require_eq "status of $DELTA/superblock during the upgrade" "200 " "$(log_status "$DELTA/superblock" | sort -u | tr '\n' ' ')"
+require_eq "status of $DELTA/0 during the upgrade" "200 " "$(log_status "$DELTA/0" | sort -u | tr '\n' ' ')"
 # With --min-fallback-size=0 the delta carries every changed file: no file objects.
 nfilez=$(log_since_mark | grep -c 'path="/repo/objects/[^"]*\.filez"' || true)
-expect_eq "$nfilez" 0 "file objects fetched next to the delta during the upgrade"
+require_eq "file objects fetched next to the delta during the upgrade" 0 "$nfilez"
 # The part's bytes in the log are the file's size.
 part_bytes=$(log_since_mark | grep -F "path=\"$DELTA/0\" " | sed -n 's/.* bytes=\([0-9]*\) .*/\1/p' | head -n1)
-expect_eq "$part_bytes" "$(stat -c %s "$T/root$DELTA/0")" "logged bytes of delta part 0"
+require_eq "logged bytes of delta part 0" "$(stat -c %s "$T/root$DELTA/0")" "$part_bytes"
 ostree --repo="$C" fsck >/dev/null 2>"$T/fsck.err" || { cat "$T/fsck.err" >&2; fail "upgraded client fsck"; }
-expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$V2" "client ref after the upgrade"
+require_eq "client ref after the upgrade" "$V2" "$(ostree --repo="$C" rev-parse "origin:$REF")"
 ostree --repo="$C" checkout -U "origin:$REF" "$T/checkout"
 grep -qx 'VERSION_ID="2.0.0"' "$T/checkout/usr/etc/dcn/release" || fail "checked-out tree is not 2.0.0: $(cat "$T/checkout/usr/etc/dcn/release")"
-expect_eq "$(readlink "$T/checkout/usr/bin/dcn")" dcn-agent "symlink in the checkout"
+require_eq "symlink in the checkout" dcn-agent "$(readlink "$T/checkout/usr/bin/dcn")"
 pass "upgrade 1.0.0 -> 2.0.0: superblock and part 0 fetched (200), no file objects, fsck clean, ref = 2.0.0"
 
 hoster_stop

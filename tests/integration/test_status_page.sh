@@ -10,7 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-[[ -n $CHROMIUM ]] || { echo "SKIP: no chromium on PATH (Debian package chromium, scripts/deps/test.txt)"; exit 77; }
+[[ -n $CHROMIUM ]] || skip "no chromium on PATH (Debian package chromium, scripts/deps/test.txt)"
 
 REF=rhel/9/x86_64/edge
 make_sample_root "$T/root"
@@ -50,7 +50,7 @@ chrome --dump-dom "$OPS/-/" >"$T/dom.html" || { tail -5 "$T/chromium.err" >&2; f
 SHOT=${DCN_BUILD_DIR:-$T}/status-page.png
 rm -f "$SHOT"
 chrome --screenshot="$SHOT" "$OPS/-/" >/dev/null || bad "chromium --screenshot failed: $(tail -3 "$T/chromium.err")"
-[[ -s $SHOT ]] && good "screenshot saved: $SHOT" || bad "no screenshot at $SHOT"
+[[ -s $SHOT ]] && pass "screenshot saved: $SHOT" || bad "no screenshot at $SHOT"
 
 python3 - "$T/dom.html" "$T/page.html" "$REF" "$V1" "$V2" "$VH" "$HOSTILE_SUBJECT" "$HOSTILE_VERSION" <<'PY' >"$T/checks.out" || bad "the DOM check died"
 import html.parser, sys
@@ -133,7 +133,7 @@ for page, name in ((p, "DOM"), (raw, "HTML")):
     check("%s: no inline event handlers" % name, not [k for _, a in page.tags for k in a if k.startswith("on")])
 PY
 while IFS=$'\t' read -r verdict msg; do
-    case $verdict in PASS) good "$msg" ;; FAIL) bad "$msg" ;; *) echo "$verdict $msg" ;; esac
+    case $verdict in PASS) pass "$msg" ;; FAIL) bad "$msg" ;; *) echo "$verdict $msg" ;; esac
 done <"$T/checks.out"
 [[ -s $T/checks.out ]] || bad "the DOM check printed nothing"
 hoster_stop

@@ -41,15 +41,15 @@ hoster_start summary --root "$T/root"
 
 # ---- conditional requests with curl --------------------------------------------
 curl -sS -o /dev/null -D "$T/h1" "$URL/repo/summary"
-E1=$(header etag "$T/h1"); LM1=$(header last-modified "$T/h1")
+E1=$(hdr "$T/h1" etag); LM1=$(hdr "$T/h1" last-modified)
 [[ $E1 == \"*\" ]] || fail "summary ETag is not a strong quoted ETag: '$E1'"
 [[ -n $LM1 ]] || fail "summary has no Last-Modified"
-expect_eq "$(header cache-control "$T/h1")" no-cache "summary Cache-Control"
-expect_eq "$(http_code "$URL/repo/summary" -H "If-None-Match: $E1")" 304 "summary with If-None-Match = current ETag"
+require_eq "summary Cache-Control" no-cache "$(hdr "$T/h1" cache-control)"
+require_eq "summary with If-None-Match = current ETag" 304 "$(http_code "$URL/repo/summary" -H "If-None-Match: $E1")"
 LM1_UTC=${LM1/GMT/UTC}
-expect_eq "$(http_code "$URL/repo/summary" -H "If-Modified-Since: $LM1_UTC")" 304 "summary with If-Modified-Since ($LM1_UTC)"
-expect_eq "$(http_code "$URL/repo/summary" -H 'If-None-Match: "nope"' -H "If-Modified-Since: $LM1")" 200 \
-    "summary with a wrong If-None-Match and a matching If-Modified-Since (If-None-Match wins)"
+require_eq "summary with If-Modified-Since ($LM1_UTC)" 304 "$(http_code "$URL/repo/summary" -H "If-Modified-Since: $LM1_UTC")"
+require_eq "summary with a wrong If-None-Match and a matching If-Modified-Since (If-None-Match wins)" 200 \
+    "$(http_code "$URL/repo/summary" -H 'If-None-Match: "nope"' -H "If-Modified-Since: $LM1")"
 pass "summary: ETag/Last-Modified, 304 on If-None-Match and on If-Modified-Since (UTC spelling)"
 
 # ---- client with gpg-verify=true ------------------------------------------------
@@ -60,14 +60,14 @@ ostree remote gpg-import --repo="$C" origin -k "$T/pub.gpg" >/dev/null
 pull() { ostree --repo="$C" pull origin "$REF" >"$T/pull.out" 2>&1 || { cat "$T/pull.out" >&2; fail "pull ($1) failed"; }; }
 
 pull first
-expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$V2" "ref after the first pull"
+require_eq "ref after the first pull" "$V2" "$(ostree --repo="$C" rev-parse "origin:$REF")"
 
 log_mark
 pull second
 hoster_flush_log
 sig=$(log_status /repo/summary.sig | sort -u | tr '\n' ' ')
 sum=$(log_status /repo/summary | sort -u | tr '\n' ' ')
-expect_eq "$sig" "304 " "summary.sig status on the second pull"
+require_eq "summary.sig status on the second pull" "304 " "$sig"
 [[ -z $sum || $sum == "304 " ]] || fail "summary status on the second pull: expected 304 or no request, got '$sum'"
 pass "second pull revalidates: summary.sig 304, summary ${sum:-not requested}"
 
@@ -84,18 +84,18 @@ sign_publish "$V3"
 S=$(date +%s)
 touch -d "@$S.100000000" "$SRV/summary" "$SRV/summary.sig"
 
-expect_eq "$(http_code "$URL/repo/summary" -H "If-None-Match: $E1")" 200 "summary with the old ETag after re-publish"
+require_eq "summary with the old ETag after re-publish" 200 "$(http_code "$URL/repo/summary" -H "If-None-Match: $E1")"
 curl -sS -o "$T/summary.new" -H "If-None-Match: $E1" "$URL/repo/summary"
 cmp -s "$T/summary.new" "$SRV/summary" || fail "summary body after re-publish is not the new file"
-expect_eq "$(http_code "$URL/repo/summary" -H "If-Modified-Since: $LM1_UTC")" 200 "summary with the old If-Modified-Since after re-publish"
+require_eq "summary with the old If-Modified-Since after re-publish" 200 "$(http_code "$URL/repo/summary" -H "If-Modified-Since: $LM1_UTC")"
 pass "after re-publish the old validators get 200 and the new bytes"
 
 log_mark
 pull third
 hoster_flush_log
-expect_eq "$(log_status /repo/summary.sig | sort -u | tr '\n' ' ')" "200 " "summary.sig status after re-publish"
-expect_eq "$(log_status /repo/summary | sort -u | tr '\n' ' ')" "200 " "summary status after re-publish"
-expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$V3" "ref after re-publish"
+require_eq "summary.sig status after re-publish" "200 " "$(log_status /repo/summary.sig | sort -u | tr '\n' ' ')"
+require_eq "summary status after re-publish" "200 " "$(log_status /repo/summary | sort -u | tr '\n' ' ')"
+require_eq "ref after re-publish" "$V3" "$(ostree --repo="$C" rev-parse "origin:$REF")"
 pass "pull after re-publish: summary.sig 200, summary 200, new commit $V3"
 
 # ---- re-publish again within the same second, same summary size ------------------
@@ -108,8 +108,8 @@ size4=$(stat -c %s "$SRV/summary")
 log_mark
 pull fourth
 hoster_flush_log
-expect_eq "$(log_status /repo/summary.sig | sort -u | tr '\n' ' ')" "200 " "summary.sig status after a same-second re-publish"
-expect_eq "$(ostree --repo="$C" rev-parse "origin:$REF")" "$V4" "ref after a same-second re-publish (summary $size3 -> $size4 bytes)"
+require_eq "summary.sig status after a same-second re-publish" "200 " "$(log_status /repo/summary.sig | sort -u | tr '\n' ' ')"
+require_eq "ref after a same-second re-publish (summary $size3 -> $size4 bytes)" "$V4" "$(ostree --repo="$C" rev-parse "origin:$REF")"
 ostree --repo="$C" fsck >/dev/null 2>"$T/fsck.err" || { cat "$T/fsck.err" >&2; fail "client fsck"; }
 pass "same-second re-publish (summary $size3 -> $size4 bytes): new summary and commit $V4, fsck clean"
 

@@ -21,7 +21,7 @@ ONLY1=objects/${H2:0:2}/${H2:2}.dirmeta     # only in v1
 LINKED=objects/${H3:0:2}/${H3:2}.dirtree    # a symlink to a file outside objects/
 
 metric() { curl -s "$URL/-/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
-status_field() { curl -s "$URL/-/status" | python3 -c "import json,sys; print(json.load(sys.stdin)[sys.argv[1]])" "$1"; }
+status_field() { json_get "$(curl -s "$URL/-/status")" "$1"; }
 # wait_body PATH EXPECTED WHAT: the body of PATH becomes EXPECTED within 5 s
 # (inotify is asynchronous); a server that keeps old bytes fails.
 wait_body() {
@@ -132,7 +132,7 @@ check_eq "summary after the swap: a stale ETag gets the new body" 200 \
     "$(fetch "$T/s2" -H "If-None-Match: $etag1" "$URL/repo/summary")"
 check_eq "summary after the swap: v2's bytes" summary-v2-yyyyyyyyyyyyyyy "$(cat "$T/s2.body")"
 etag2=$(hdr "$T/s2.head" ETag)
-[[ -n $etag2 && $etag2 != "$etag1" ]] && good "summary ETag changed with the link ($etag1 -> $etag2)" \
+[[ -n $etag2 && $etag2 != "$etag1" ]] && pass "summary ETag changed with the link ($etag1 -> $etag2)" \
     || bad "summary ETag did not change with the link: $etag1 / $etag2"
 check_eq "summary of v2 revalidates" 304 "$(fetch "$T/s2b" -H "If-None-Match: $etag2" "$URL/repo/summary")"
 
@@ -180,13 +180,13 @@ C=$T/client
 ostree init --repo="$C" --mode=archive
 ostree remote add --repo="$C" --no-gpg-verify origin "$URL/ostree/gnomerepo"
 if ostree --repo="$C" pull origin "$REF" >"$T/pull.out" 2>&1; then
-    good "ostree pull through two links"
+    pass "ostree pull through two links"
 else
     bad "ostree pull through two links: $(tail -n 3 "$T/pull.out")"
 fi
 check_eq "pulled commit" "$(ostree --repo="$T/suite/srv/repo" rev-parse "$REF")" \
     "$(ostree --repo="$C" rev-parse "origin:$REF" 2>/dev/null || true)"
-ostree --repo="$C" fsck >/dev/null 2>&1 && good "client fsck" || bad "client fsck"
+ostree --repo="$C" fsck >/dev/null 2>&1 && pass "client fsck" || bad "client fsck"
 hoster_stop
 DCN_HOSTER_FOLLOW_SYMLINKS=maybe "$DCN_HOSTER" --root "$T/root" 2>"$T/bad-env.err" && bad "a bad value was accepted" \
     || check_eq "a bad DCN_HOSTER_FOLLOW_SYMLINKS value is refused" 1 \

@@ -11,15 +11,14 @@ iso_need_tools() {
     for t in xorriso mtype mcopy qemu-system-x86_64; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
     [[ -r /usr/share/OVMF/OVMF_CODE.fd ]] || missing+=(OVMF)
     if ((${#missing[@]})); then
-        echo "SKIP: missing ${missing[*]} (scripts/deps/test.txt installs them)"
-        exit 77
+        skip "missing ${missing[*]} (scripts/deps/test.txt installs them)"
     fi
 }
 
 make_boot_iso() {
     local rc=0
     "$ISO_HELPERS"/make-boot-iso.sh "$1" 2>"$T/make-boot-iso.err" || rc=$?
-    if [[ $rc == 77 ]]; then echo "SKIP: $(cat "$T/make-boot-iso.err")"; exit 77; fi
+    if [[ $rc == 77 ]]; then skip "$(cat "$T/make-boot-iso.err")"; fi
     [[ $rc == 0 ]] || { cat "$T/make-boot-iso.err" >&2; fail "making the stand-in boot ISO"; }
 }
 

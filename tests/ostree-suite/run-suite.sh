@@ -22,7 +22,7 @@
 source "$(dirname "$0")/../integration/lib.sh"
 
 installed=/usr/libexec/installed-tests/libostree
-[[ -d $installed ]] || { echo "SKIP: libostree's installed tests are missing (Debian package ostree-tests: scripts/install-deps test)"; exit 77; }
+[[ -d $installed ]] || skip "libostree's installed tests are missing (Debian package ostree-tests: scripts/install-deps test)"
 baseline=0
 [[ ${1:-} == --baseline ]] && { baseline=1; shift; }
 only=("$@")

@@ -11,7 +11,7 @@
 collection_install() {
     local t
     for t in ansible-galaxy ansible-playbook; do
-        command -v $t >/dev/null 2>&1 || { echo "SKIP: no $t (scripts/deps/test.txt installs ansible)"; exit 77; }
+        command -v $t >/dev/null 2>&1 || skip "no $t (scripts/deps/test.txt installs ansible)"
     done
     export LC_ALL=C.UTF-8   # ansible refuses other encodings
     export ANSIBLE_LOCAL_TEMP=$T/ansible-tmp ANSIBLE_HOME=$T/ansible-home ANSIBLE_ASYNC_DIR=$T/ansible-async

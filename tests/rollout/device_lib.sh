@@ -25,8 +25,8 @@
 # makes $T. Skips (77) where mount namespaces or chroot are not available.
 devices_enter_mount_ns() {
     [[ -n ${DCN_DEVICES_MOUNT_NS:-} ]] && return 0
-    if [[ $(id -u) != 0 ]]; then echo "SKIP: the chroot connection and bind mounts need root"; exit 77; fi
-    if ! unshare -m true 2>/dev/null; then echo "SKIP: cannot make a mount namespace (unshare -m)"; exit 77; fi
+    if [[ $(id -u) != 0 ]]; then skip "the chroot connection and bind mounts need root"; fi
+    if ! unshare -m true 2>/dev/null; then skip "cannot make a mount namespace (unshare -m)"; fi
     DCN_DEVICES_MOUNT_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 }
 

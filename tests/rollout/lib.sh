@@ -15,8 +15,7 @@ ROLLOUT_DIR=$DCN_SOURCE_DIR/tests/rollout
 fake_kube() {
     REAL_KUBECTL=$(command -v kubectl || true)
     if [[ -z $REAL_KUBECTL ]] || ! "$REAL_KUBECTL" kustomize --help >/dev/null 2>&1; then
-        echo "SKIP: no real kubectl with kustomize on PATH (rendering is kubectl's own code)"
-        exit 77
+        skip "no real kubectl with kustomize on PATH (rendering is kubectl's own code)"
     fi
     # Debian 12's kubernetes-client is kubectl 1.20, whose built-in kustomize
     # (v2.0.3) cannot load a directory under resources: nor read patches:, and
@@ -24,9 +23,8 @@ fake_kube() {
     # (Kubernetes >= 1.25, OpenShift >= 4.11): it cannot stand in for theirs.
     local why
     if ! why=$("$REAL_KUBECTL" kustomize "$DCN_SOURCE_DIR/manifests/hoster/kubernetes" 2>&1 >/dev/null); then
-        echo "SKIP: $REAL_KUBECTL ($("$REAL_KUBECTL" version --client --short 2>/dev/null || echo '?')) cannot render" \
+        skip "$REAL_KUBECTL ($("$REAL_KUBECTL" version --client --short 2>/dev/null || echo '?')) cannot render" \
              "the manifests: $why -- they need kustomize >= 3 (kubectl >= 1.21 or oc)"
-        exit 77
     fi
     export FAKE_KUBE_REAL_KUBECTL=$REAL_KUBECTL
     mkdir -p "$T/fakebin"

@@ -69,12 +69,12 @@ publish 1.0.0 1; D1=$DIGEST C1=$COMMIT
 IMG1=$CLUSTER_REGISTRY/dcn/dcn-hoster@$D1
 n=$(calls_count)
 out=$(deploy) || { cat "$T/deploy.err" >&2; fail "deploy 1.0.0"; }
-expect_eq "$(json_get "$out" ok)" true "deploy 1.0.0 ok"
-expect_eq "$(json_get "$out" changed)" true "deploy 1.0.0 changed"
-expect_eq "$(json_get "$out" image)" "$IMG1" "image: pushed digest, cluster registry"
-expect_eq "$(json_get "$out" served_commit)" "$C1" "served commit after deploy 1.0.0"
-expect_eq "$(json_get "$out" previous_image)" "" "previous image of the first rollout"
-expect_eq "$(served)" "$C1" "what the hoster serves"
+require_eq "deploy 1.0.0 ok" true "$(json_get "$out" ok)"
+require_eq "deploy 1.0.0 changed" true "$(json_get "$out" changed)"
+require_eq "image: pushed digest, cluster registry" "$IMG1" "$(json_get "$out" image)"
+require_eq "served commit after deploy 1.0.0" "$C1" "$(json_get "$out" served_commit)"
+require_eq "previous image of the first rollout" "" "$(json_get "$out" previous_image)"
+require_eq "what the hoster serves" "$C1" "$(served)"
 calls_since "$n" | grep -q '"apply", "-f", ".*/deploy/rendered.yaml"' || fail "no kubectl apply -f rendered.yaml: $(calls_since "$n")"
 calls_since "$n" | grep -q '"oc", "--namespace", "dcn", "rollout", "status", "deployment/dcn-hoster", "--timeout=20s"' \
     || fail "no rollout status with the timeout: $(calls_since "$n")"
@@ -82,7 +82,7 @@ grep -q "image: $IMG1" "$STATE/deploy/rendered.yaml" || fail "rendered.yaml does
 pass "deploy 1.0.0: applied, rolled out, verified (serves $C1)"
 
 out=$(deploy) || { cat "$T/deploy.err" >&2; fail "deploy 1.0.0 again"; }
-expect_eq "$(json_get "$out" changed)" false "deploy 1.0.0 rerun changed"
+require_eq "deploy 1.0.0 rerun changed" false "$(json_get "$out" changed)"
 python3 -c 'import json,sys; o=json.loads(sys.argv[1])["objects"]; assert o and all(x["action"]=="unchanged" for x in o), o' "$out" \
     || fail "rerun: objects not all unchanged: $out"
 pass "deploy 1.0.0 again: every object unchanged, changed=false"
@@ -91,32 +91,32 @@ pass "deploy 1.0.0 again: every object unchanged, changed=false"
 publish 2.0.0 2; D2=$DIGEST C2=$COMMIT
 IMG2=$CLUSTER_REGISTRY/dcn/dcn-hoster@$D2
 out=$(deploy) || { cat "$T/deploy.err" >&2; fail "deploy 2.0.0"; }
-expect_eq "$(json_get "$out" changed)" true "deploy 2.0.0 changed"
-expect_eq "$(json_get "$out" previous_image)" "$IMG1" "previous image"
-expect_eq "$(json_get "$out" served_commit)" "$C2" "served commit after deploy 2.0.0"
-expect_eq "$(json_get "$out" version)" 2.0.0 "version rolled out"
+require_eq "deploy 2.0.0 changed" true "$(json_get "$out" changed)"
+require_eq "previous image" "$IMG1" "$(json_get "$out" previous_image)"
+require_eq "served commit after deploy 2.0.0" "$C2" "$(json_get "$out" served_commit)"
+require_eq "version rolled out" 2.0.0 "$(json_get "$out" version)"
 pass "deploy 2.0.0: previous image recorded, serves $C2"
 
 # ---- undo --------------------------------------------------------------------
 out=$(undo) || { cat "$T/deploy.err" >&2; fail "undo"; }
-expect_eq "$(json_get "$out" image)" "$IMG1" "undo goes back to 1.0.0's image"
-expect_eq "$(json_get "$out" undone_image)" "$IMG2" "undone image"
-expect_eq "$(json_get "$out" served_commit)" "$C1" "served after undo"
-expect_eq "$(json_get "$out" changed)" true "undo changed"
-expect_eq "$(served)" "$C1" "what the hoster serves after undo"
+require_eq "undo goes back to 1.0.0's image" "$IMG1" "$(json_get "$out" image)"
+require_eq "undone image" "$IMG2" "$(json_get "$out" undone_image)"
+require_eq "served after undo" "$C1" "$(json_get "$out" served_commit)"
+require_eq "undo changed" true "$(json_get "$out" changed)"
+require_eq "what the hoster serves after undo" "$C1" "$(served)"
 pass "undo: back to 1.0.0 (from the ReplicaSet history), verified"
 
 out=$(undo --to 1.0.0) || { cat "$T/deploy.err" >&2; fail "undo --to 1.0.0 (rerun)"; }
-expect_eq "$(json_get "$out" changed)" false "undo --to 1.0.0 when 1.0.0 runs"
+require_eq "undo --to 1.0.0 when 1.0.0 runs" false "$(json_get "$out" changed)"
 pass "undo --to 1.0.0 when already there: unchanged"
 
 out=$(undo --to 2.0.0) || { cat "$T/deploy.err" >&2; fail "undo --to 2.0.0"; }
-expect_eq "$(json_get "$out" image)" "$IMG2" "undo --to 2.0.0 image"
-expect_eq "$(json_get "$out" served_commit)" "$C2" "served after undo --to 2.0.0"
+require_eq "undo --to 2.0.0 image" "$IMG2" "$(json_get "$out" image)"
+require_eq "served after undo --to 2.0.0" "$C2" "$(json_get "$out" served_commit)"
 pass "undo --to 2.0.0: forward again"
 
 rc=0; out=$(undo --to 9.9.9) || rc=$?
-expect_eq "$rc" 1 "exit status of undo --to an unknown version"
+require_eq "exit status of undo --to an unknown version" 1 "$rc"
 json_get "$out" error | grep -q 'no earlier rollout of deployment/dcn-hoster served version 9.9.9 (earlier: 1.0.0)' \
     || fail "undo --to 9.9.9 message: $(json_get "$out" error)"
 pass "undo --to 9.9.9: $(json_get "$out" error)"
@@ -124,14 +124,14 @@ pass "undo --to 9.9.9: $(json_get "$out" error)"
 # ---- failures ------------------------------------------------------------------
 write_push 3.0.0 "$(fake_digest broken)" "$(printf 3 | sha256sum | cut -c1-64)"
 rc=0; out=$(builder deploy -f "$T/def.yaml" --deploy-timeout 3 --json 2>>"$T/deploy.err") || rc=$?
-expect_eq "$rc" 1 "exit status when the new pods never serve the new commit"
+require_eq "exit status when the new pods never serve the new commit" 1 "$rc"
 json_get "$out" error | grep -q "verify $HOSTER_URL/-/status: after 3 s and [0-9]* attempts: serves $REF $C2, expected " \
     || fail "verify failure message: $(json_get "$out" error)"
 pass "verification failure: $(json_get "$out" error | cut -c1-160)..."
 
 write_push 2.0.0 "$D2" "$C2"
 rc=0; out=$(FAKE_KUBE_ROLLOUT_STUCK=1 deploy) || rc=$?
-expect_eq "$rc" 1 "exit status of a stuck rollout"
+require_eq "exit status of a stuck rollout" 1 "$rc"
 json_get "$out" error | grep -q 'rollout of deployment/dcn-hoster did not complete within 20 s.*timed out waiting for the condition' \
     || fail "stuck rollout message: $(json_get "$out" error)"
 pass "stuck rollout: $(json_get "$out" error | cut -c1-140)..."
@@ -141,7 +141,7 @@ out=$(builder deploy -f "$T/def.yaml" --json 2>>"$T/deploy.err") || true  # back
 write_def "$T/def2.yaml" "deploy:" "  namespace: dcn" "  registry: $CLUSTER_REGISTRY" "  timeout: 20" "state_dir: $STATE"
 n=$(calls_count)
 out=$(FAKE_KUBE_SERVICE_URL=$HOSTER_URL builder deploy -f "$T/def2.yaml" --json 2>>"$T/deploy.err") || { cat "$T/deploy.err" >&2; fail "deploy via service proxy"; }
-expect_eq "$(json_get "$out" served_commit)" "$C2" "served commit via the service proxy"
+require_eq "served commit via the service proxy" "$C2" "$(json_get "$out" served_commit)"
 calls_since "$n" | grep -q '"get", "route/dcn-hoster", "-o", "json"' || fail "did not look for the Route's host"
 calls_since "$n" | grep -q '"get", "--raw", "/api/v1/namespaces/dcn/services/dcn-hoster:http/proxy/-/status"' \
     || fail "did not verify through the Service proxy: $(calls_since "$n")"

@@ -49,7 +49,7 @@ LB_PID=$!; track_pid "$LB_PID"
 for i in $(seq 1 100); do [[ -s $T/lb.port ]] && break; sleep 0.05; done
 LB_URL=http://127.0.0.1:$(cat "$T/lb.port")
 for i in $(seq 1 100); do [[ $(http_code "$LB_URL/repo/config") == 200 ]] && break; sleep 0.05; done
-expect_eq "$(http_code "$LB_URL/repo/config")" 200 "through the balancer"
+require_eq "through the balancer" 200 "$(http_code "$LB_URL/repo/config")"
 
 # ---- the load ---------------------------------------------------------------------
 : >"$T/results"
@@ -93,7 +93,7 @@ echo "# $(pulls) pulls done through A+B; SIGTERM A"
 busy "$A_PORT"
 kill -TERM "$A_PID"
 HOSTER_PID=$A_PID; hoster_wait_exit 20 || fail "A still running 20 s after SIGTERM"
-expect_eq "$HOSTER_RC" 0 "A's exit status after the drain"
+require_eq "A's exit status after the drain" 0 "$HOSTER_RC"
 echo "# A exited ${HOSTER_WAITED}s after SIGTERM; starting its replacement C"
 
 start_instance c; C_PID=$INST_PID C_PORT=$INST_PORT
@@ -104,7 +104,7 @@ echo "# $(pulls) pulls done; SIGTERM B"
 busy "$B_PORT"
 kill -TERM "$B_PID"
 HOSTER_PID=$B_PID; hoster_wait_exit 20 || fail "B still running 20 s after SIGTERM"
-expect_eq "$HOSTER_RC" 0 "B's exit status after the drain"
+require_eq "B's exit status after the drain" 0 "$HOSTER_RC"
 wait_pulls "$CLIENTS"
 touch "$T/stop"
 wait_for_pullers() { local i; for i in $(seq 1 1200); do pgrep -f "ostree --repo=$T/client" >/dev/null || return 0; sleep 0.1; done; }

@@ -18,9 +18,9 @@ write_def "$T/def.yaml" "deploy:" "  namespace: dcn"
 for platform in openshift kubernetes; do
     out=$(builder deploy -f "$T/def.yaml" --deploy-platform "$platform" --image "$IMAGE" --dry-run --json 2>"$T/$platform.err") \
         || { cat "$T/$platform.err" >&2; fail "$platform: deploy --dry-run failed"; }
-    expect_eq "$(json_get "$out" ok)" true "$platform: ok"
-    expect_eq "$(json_get "$out" dry_run)" true "$platform: dry_run"
-    expect_eq "$(json_get "$out" changed)" false "$platform: changed in a dry run"
+    require_eq "$platform: ok" true "$(json_get "$out" ok)"
+    require_eq "$platform: dry_run" true "$(json_get "$out" dry_run)"
+    require_eq "$platform: changed in a dry run" false "$(json_get "$out" changed)"
     python3 -c 'import json,sys; sys.stdout.write(json.loads(sys.argv[1])["manifests_yaml"])' "$out" >"$T/$platform.yaml"
     cmp -s "$T/$platform.yaml" "$(json_get "$out" rendered)" || fail "$platform: --json manifests differ from the rendered file"
     python3 "$ROLLOUT_DIR/check_manifests.py" "$T/$platform.yaml" --image "$IMAGE" --platform "$platform" \
@@ -43,6 +43,6 @@ pass "dry run: commands and manifests printed, nothing applied, no state written
 
 # an unpinned image is refused before anything renders
 rc=0; builder deploy -f "$T/def.yaml" --image "registry.example/dcn/dcn-hoster:2.0.0" --dry-run >/dev/null 2>"$T/unpinned.err" || rc=$?
-expect_eq "$rc" 2 "exit status for --image without a digest"
+require_eq "exit status for --image without a digest" 2 "$rc"
 grep -q 'pinned by digest' "$T/unpinned.err" || fail "unpinned image message: $(cat "$T/unpinned.err")"
 pass "test_manifests_render_checked"

@@ -82,7 +82,7 @@ play first build_and_host -e dcn_builder_version=1.0.0 -e dcn_builder_deploy_dry
 [[ $(recap failed) == 0 && $(recap changed) -gt 0 ]] || fail "first run: expected changes and no failure: $RECAP"
 grep -q "^    - 'compose: done'" "$T/first.out" && grep -q "^    - 'push: done'" "$T/first.out" || fail "first run: stages not reported done: $(grep -A12 'What each stage did' "$T/first.out")"
 grep -q 'image: image-registry.openshift-image-registry.svc:5000/dcn/dcn-hoster@sha256:' "$T/first.out" || fail "first run: no pinned image reported"
-DIGEST=$(json_file_get "$T/.dcn-state/dcn-edge/push.json" digest)
+DIGEST=$(json_get "$(<"$T/.dcn-state/dcn-edge/push.json")" digest)
 [[ $(curl -s -o /dev/null -w '%{http_code}' -H 'Accept: application/vnd.oci.image.manifest.v1+json' "$REG_URL/v2/dcn/dcn-hoster/manifests/$DIGEST") == 200 ]] \
     || fail "the registry does not have the pushed manifest $DIGEST"
 grep -q "dcn-hoster@$DIGEST" "$T/.dcn-state/dcn-edge/deploy/rendered.yaml" || fail "rendered manifests do not pin the pushed digest"
@@ -96,7 +96,7 @@ pass "second run of 1.0.0: $RECAP"
 
 play v2 build_and_host -e dcn_builder_version=2.0.0 -e dcn_builder_deploy_dry_run=true
 [[ $(recap failed) == 0 && $(recap changed) -gt 0 ]] || fail "2.0.0: expected changes: $RECAP"
-[[ $(json_file_get "$T/.dcn-state/dcn-edge/push.json" version) == 2.0.0 ]] || fail "2.0.0 was not pushed"
+[[ $(json_get "$(<"$T/.dcn-state/dcn-edge/push.json")" version) == 2.0.0 ]] || fail "2.0.0 was not pushed"
 pass "2.0.0 built and pushed: $RECAP"
 
 # a real rollout on the fake cluster: verified through the Service proxy,

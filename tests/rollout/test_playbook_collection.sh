@@ -18,8 +18,8 @@
 # rollout_playbook_upgrade_devices, from the installed collection too.
 source "$(dirname "$0")/lib.sh"
 source "$DCN_SOURCE_DIR/tests/rollout/collection_lib.sh"
-command -v ansible-lint >/dev/null 2>&1 || { echo "SKIP: no ansible-lint (scripts/deps/test.txt installs it)"; exit 77; }
-command -v git >/dev/null 2>&1 || { echo "SKIP: no git"; exit 77; }
+command -v ansible-lint >/dev/null 2>&1 || skip "no ansible-lint (scripts/deps/test.txt installs it)"
+command -v git >/dev/null 2>&1 || skip "no git"
 cd "$T"
 collection_install
 SRC=$DCN_SOURCE_DIR/collection

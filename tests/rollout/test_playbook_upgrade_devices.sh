@@ -20,10 +20,10 @@ source "$DCN_SOURCE_DIR/tests/rollout/device_lib.sh"
 devices_enter_mount_ns "$@"
 source "$DCN_SOURCE_DIR/tests/rollout/lib.sh"
 source "$DCN_SOURCE_DIR/tests/rollout/collection_lib.sh"
-[[ $USE_HOSTER == 1 ]] || { echo "SKIP: needs dcn-hoster (it serves the kickstart and /-/status)"; exit 77; }
+need_hoster "it serves the kickstart and /-/status"
 [[ -f /usr/lib/python3/dist-packages/ansible_collections/community/general/plugins/connection/chroot.py ]] ||
     ansible-doc -t connection community.general.chroot >/dev/null 2>&1 ||
-    { echo "SKIP: no community.general.chroot connection (Debian's ansible ships it)"; exit 77; }
+    skip "no community.general.chroot connection (Debian's ansible ships it)"
 on_exit devices_cleanup
 cd "$T"
 collection_install
