@@ -110,10 +110,8 @@ static bool fleet_size_one(struct fleet *f, struct catalog *c)
 static void fleet_sample(struct fleet *f)
 {
     struct server *srv = f->srv;
-    struct metrics *per_worker[256];
-    unsigned n = srv->num_workers < 256 ? srv->num_workers : 256;
-    for (unsigned i = 0; i < n; i++)
-        per_worker[i] = &srv->workers[i]->metrics;
+    struct metrics *per_worker[HOSTER_MAX_THREADS];
+    unsigned n = server_worker_metrics(srv, per_worker);
     struct fleet_sample s = {.t = mono_seconds()};
     metrics_totals(per_worker, n, &s.m);
     pthread_mutex_lock(&f->lock);

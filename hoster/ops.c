@@ -58,19 +58,11 @@ static void ops_status(struct request *r, bool ready)
     strbuf_free(&sb);
 }
 
-static unsigned worker_metrics(struct server *srv, struct metrics *per_worker[256])
-{
-    unsigned n = srv->num_workers < 256 ? srv->num_workers : 256;
-    for (unsigned i = 0; i < n; i++)
-        per_worker[i] = &srv->workers[i]->metrics;
-    return n;
-}
-
 static void ops_metrics(struct request *r, bool ready)
 {
     struct server *srv = r->w->srv;
-    struct metrics *per_worker[256];
-    unsigned n = worker_metrics(srv, per_worker);
+    struct metrics *per_worker[HOSTER_MAX_THREADS];
+    unsigned n = server_worker_metrics(srv, per_worker);
     struct strbuf sb = STRBUF_INIT;
     metrics_render_build_info(&sb);
     metrics_render(&sb, per_worker, n, ready);
@@ -87,8 +79,8 @@ static void ops_page(struct request *r, bool ready)
         "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\r\n"
         "X-Content-Type-Options: nosniff\r\n";
     struct server *srv = r->w->srv;
-    struct metrics *per_worker[256];
-    unsigned n = worker_metrics(srv, per_worker);
+    struct metrics *per_worker[HOSTER_MAX_THREADS];
+    unsigned n = server_worker_metrics(srv, per_worker);
     struct metrics_totals totals;
     metrics_totals(per_worker, n, &totals);
     struct catalog *c = fleet_catalog(srv->fleet);
