@@ -28,7 +28,13 @@ void kickstart_respond(struct request *r)
         return;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KICKSTART_MAX || r->trailing_slash) {
+    if (fstat(fd, &st) < 0) {
+        int err = errno;
+        close(fd);
+        respond_open_failed(r, err);
+        return;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > KICKSTART_MAX || r->trailing_slash) {
         close(fd);
         respond_error(r->conn, r, 403);
         return;

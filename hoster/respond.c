@@ -5,6 +5,7 @@
 #include "fmt.h"
 #include "content_root.h"
 #include "fleet.h"
+#include "http_status.h"
 #include "kickstart.h"
 #include "log.h"
 #include "ops.h"
@@ -17,42 +18,11 @@
 #include <errno.h>
 #include <string.h>
 
-struct status_text {
-    int status;
-    const char *line; /* status line with CRLF */
-};
-
-static const struct status_text status_texts[] = {
-    {200, "HTTP/1.1 200 OK\r\n"},
-    {206, "HTTP/1.1 206 Partial Content\r\n"},
-    {304, "HTTP/1.1 304 Not Modified\r\n"},
-    {400, "HTTP/1.1 400 Bad Request\r\n"},
-    {403, "HTTP/1.1 403 Forbidden\r\n"},
-    {404, "HTTP/1.1 404 Not Found\r\n"},
-    {405, "HTTP/1.1 405 Method Not Allowed\r\n"},
-    {408, "HTTP/1.1 408 Request Timeout\r\n"},
-    {414, "HTTP/1.1 414 URI Too Long\r\n"},
-    {416, "HTTP/1.1 416 Range Not Satisfiable\r\n"},
-    {431, "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
-    {500, "HTTP/1.1 500 Internal Server Error\r\n"},
-    {501, "HTTP/1.1 501 Not Implemented\r\n"},
-    {503, "HTTP/1.1 503 Service Unavailable\r\n"},
-    {505, "HTTP/1.1 505 HTTP Version Not Supported\r\n"},
-};
-
-static const char *status_line(int status)
-{
-    for (size_t i = 0; i < sizeof status_texts / sizeof status_texts[0]; i++)
-        if (status_texts[i].status == status)
-            return status_texts[i].line;
-    return "HTTP/1.1 500 Internal Server Error\r\n";
-}
-
 size_t respond_head_begin(const struct request *r, int status, char *out)
 {
     struct worker *w = r->w;
-    const char *line = status_line(status);
-    size_t len = strlen(line);
+    size_t len;
+    const char *line = http_status_line(status, &len);
     memcpy(out, line, len);
     memcpy(out + len, w->date_line, w->date_line_len);
     len += w->date_line_len;
@@ -144,10 +114,12 @@ void respond_error(struct conn *c, const struct request *r, int status)
      * fails to parse ("File header size 875574304", i.e. "404 "). An empty
      * 404 is what ostree-trivial-httpd sends. */
     char body[64];
-    const char *line = status_line(status);
     size_t n = 0;
-    if (status != 404) {
-        n = strlen(line) - 9 - 2; /* "HTTP/1.1 " ... "\r\n" */
+    const char *line = http_status_line(status, &n);
+    if (status == 404) {
+        n = 0;
+    } else {
+        n -= 9 + 2; /* "HTTP/1.1 " ... "\r\n" */
         memcpy(body, line + 9, n);
         body[n++] = '\n';
     }
@@ -165,14 +137,7 @@ void respond_error(struct conn *c, const struct request *r, int status)
 
 void respond_open_failed(struct request *r, int err)
 {
-    int status;
-    switch (err) {
-    case ENOENT: case ENOTDIR: case ENAMETOOLONG: status = 404; break;
-    case EACCES: case EPERM: case EXDEV: case ELOOP: status = 403; break;
-    /* out of descriptors or memory: the file is fine, try again shortly */
-    case EMFILE: case ENFILE: case ENOMEM: case ENOBUFS: case EAGAIN: status = 503; break;
-    default: status = 500; break;
-    }
+    int status = http_status_for_errno(err);
     const struct link_refusal *why = content_root_link_refusal(err);
     if (why) {
         r->reason = why->reason;

@@ -35,10 +35,10 @@ void respond_to_request(struct conn *c, const struct http_request_head *head, ui
  * could not be parsed (the connection then closes). */
 void respond_error(struct conn *c, const struct request *r, int status);
 
-/* The answer when opening the request's file failed with err: 404 (missing),
- * 403 (refused), 503 with Retry-After (out of descriptors or memory:
- * EMFILE, ENFILE, ENOMEM, ENOBUFS, EAGAIN) or 500. A refusal because of a symlink sets r->reason, and
- * the worker's first one of each kind also says on stderr what to do. */
+/* The answer when opening or reading the request's file failed with err:
+ * the status http_status_for_errno gives (404, 403, 503 with Retry-After,
+ * 500). A refusal because of a symlink sets r->reason, and the worker's
+ * first one of each kind also says on stderr what to do. */
 void respond_open_failed(struct request *r, int err);
 
 /* Writes "HTTP/1.1 <status>\r\n", Server, Date and, when needed, Connection

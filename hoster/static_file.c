@@ -1,6 +1,7 @@
 #include "static_file.h"
 
 #include "conditional.h"
+#include "content_addressed.h"
 #include "config.h"
 #include "conn.h"
 #include "content_root.h"
@@ -38,25 +39,6 @@ struct representation {
     const char *mem;           /* body in memory, or NULL... */
     int fd;                    /* ...in this file (owned: closed or handed to a file segment) */
 };
-
-static bool has_prefix(const char *s, size_t len, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    return len >= n && !memcmp(s, prefix, n);
-}
-
-bool static_file_is_immutable(const char *repo_path, const char *path, size_t path_len)
-{
-    size_t rl = strlen(repo_path);
-    if (rl) {
-        if (path_len <= rl || memcmp(path, repo_path, rl) || path[rl] != '/')
-            return false;
-        path += rl + 1;
-        path_len -= rl + 1;
-    }
-    return has_prefix(path, path_len, "objects/") || has_prefix(path, path_len, "deltas/") ||
-           has_prefix(path, path_len, "delta-indexes/");
-}
 
 static const char *content_type_for(const char *path, size_t len)
 {
@@ -329,7 +311,7 @@ void static_file_respond(struct request *r)
 {
     struct worker *w = r->w;
     const struct hoster_config *cfg = w->srv->cfg;
-    bool immutable = static_file_is_immutable(cfg->repo_path, r->path, r->path_len);
+    bool immutable = content_addressed_path(cfg->repo_path, r->path, r->path_len);
     bool cacheable = immutable && w->cache && !r->trailing_slash;
     struct stat st;
     struct representation rep;
@@ -358,8 +340,9 @@ void static_file_respond(struct request *r)
         return;
     }
     if (fstat(fd, &st) < 0) {
+        int err = errno;
         close(fd);
-        respond_error(r->conn, r, 500);
+        respond_open_failed(r, err);
         return;
     }
     if (S_ISDIR(st.st_mode)) {

@@ -17,8 +17,4 @@ void static_file_respond(struct request *r);
 struct stat;
 void static_file_send_memory(struct request *r, const char *body, const struct stat *st);
 
-/* Content-addressed (never changing) path: under <repo>/objects/,
- * <repo>/deltas/ or <repo>/delta-indexes/. */
-bool static_file_is_immutable(const char *repo_path, const char *path, size_t path_len);
-
 #endif
