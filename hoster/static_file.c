@@ -3,7 +3,6 @@
 #include "conditional.h"
 #include "content_addressed.h"
 #include "config.h"
-#include "conn.h"
 #include "content_root.h"
 #include "dir_listing.h"
 #include "file_cache.h"
@@ -144,8 +143,7 @@ static void send_ranges(struct request *r, struct representation *rep, const str
                                 (unsigned long long)ranges[0].first, (unsigned long long)ranges[0].last,
                                 (unsigned long long)rep->size);
     } else {
-        snprintf(boundary, sizeof boundary, "dcn%016llx%08llx", (unsigned long long)r->start_ns,
-                 (unsigned long long)r->conn->bytes_queued);
+        snprintf(boundary, sizeof boundary, "dcn%016llx%08x", (unsigned long long)r->start_ns, w->id);
         for (size_t i = 0; i < n; i++) {
             char part[256];
             body_len += (uint64_t)snprintf(part, sizeof part, "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
@@ -167,13 +165,13 @@ static void send_ranges(struct request *r, struct representation *rep, const str
         respond_send(r, 206, h, len, rep->mem + ranges[0].first, body_len);
         return;
     }
-    struct evbuffer *out = conn_output(r->conn);
+    struct evbuffer *out = respond_output(r);
     struct evbuffer_file_segment *seg = NULL;
     if (!rep->mem) {
         seg = evbuffer_file_segment_new(rep->fd, 0, (ev_off_t)rep->size, EVBUF_FS_CLOSE_ON_FREE);
         if (!seg) {
             close_body(rep);
-            respond_error(r->conn, r, 500);
+            respond_error(r, 500);
             return;
         }
         rep->fd = -1; /* the segment owns it */
@@ -193,11 +191,7 @@ static void send_ranges(struct request *r, struct representation *rep, const str
     }
     if (seg)
         evbuffer_file_segment_free(seg); /* the buffer holds its own references */
-    if (rc)
-        r->conn->broken = true;
-    struct response_info ri;
-    respond_info(r, 206, body_len, &ri);
-    conn_queued(r->conn, evbuffer_get_length(out) - before, &ri);
+    respond_queued(r, 206, body_len, evbuffer_get_length(out) - before, rc == 0);
 }
 
 static void send_full(struct request *r, struct representation *rep)
@@ -211,29 +205,23 @@ static void send_full(struct request *r, struct representation *rep)
             {(void *)rep->head_tail, rep->head_tail_len},
             {(void *)rep->mem, r->head_only ? 0 : rep->size},
         };
-        struct response_info ri;
-        respond_info(r, 200, r->head_only ? 0 : rep->size, &ri);
         close_body(rep);
-        conn_send_iov(r->conn, iov, iov[2].iov_len ? 3 : 2, &ri);
+        respond_iov(r, 200, iov, iov[2].iov_len ? 3 : 2, iov[2].iov_len);
         return;
     }
-    struct evbuffer *out = conn_output(r->conn);
+    struct evbuffer *out = respond_output(r);
     size_t before = evbuffer_get_length(out);
     int rc = evbuffer_add(out, h, begin) | evbuffer_add(out, rep->head_tail, rep->head_tail_len);
     struct evbuffer_file_segment *seg = evbuffer_file_segment_new(rep->fd, 0, (ev_off_t)rep->size, EVBUF_FS_CLOSE_ON_FREE);
     if (!seg) {
         close_body(rep);
-        r->conn->broken = true;
+        rc = -1;
     } else {
         rep->fd = -1;
         rc |= evbuffer_add_file_segment(out, seg, 0, (ev_off_t)rep->size);
         evbuffer_file_segment_free(seg);
     }
-    if (rc)
-        r->conn->broken = true;
-    struct response_info ri;
-    respond_info(r, 200, rep->size, &ri);
-    conn_queued(r->conn, evbuffer_get_length(out) - before, &ri);
+    respond_queued(r, 200, rep->size, evbuffer_get_length(out) - before, rc == 0);
 }
 
 /* The request's validators and Range decide between 304, 416, 206, 200. */
@@ -310,7 +298,7 @@ void static_file_send_memory(struct request *r, const char *body, const struct s
 void static_file_respond(struct request *r)
 {
     struct worker *w = r->w;
-    const struct hoster_config *cfg = w->srv->cfg;
+    const struct hoster_config *cfg = r->cfg;
     bool immutable = content_addressed_path(cfg->repo_path, r->path, r->path_len);
     bool cacheable = immutable && w->cache && !r->trailing_slash;
     struct stat st;
@@ -350,13 +338,13 @@ void static_file_respond(struct request *r)
             dir_listing_respond(r, fd); /* takes fd */
         else {
             close(fd);
-            respond_error(r->conn, r, 403);
+            respond_error(r, 403);
         }
         return;
     }
     if (!S_ISREG(st.st_mode) || r->trailing_slash) {
         close(fd);
-        respond_error(r->conn, r, S_ISREG(st.st_mode) ? 404 : 403);
+        respond_error(r, S_ISREG(st.st_mode) ? 404 : 403);
         return;
     }
 
@@ -368,7 +356,7 @@ void static_file_respond(struct request *r)
             if (!read_all(fd, e->body, (size_t)st.st_size)) {
                 file_cache_remove(w->cache, e);
                 close(fd);
-                respond_error(r->conn, r, 500);
+                respond_error(r, 500);
                 return;
             }
             close(fd);
@@ -406,7 +394,7 @@ void static_file_respond(struct request *r)
     if (small) {
         if (!read_all(fd, w->file_buf, (size_t)st.st_size)) {
             close(fd);
-            respond_error(r->conn, r, 500);
+            respond_error(r, 500);
             return;
         }
         close(fd);
