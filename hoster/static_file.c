@@ -41,28 +41,31 @@ struct representation {
 
 static const char *content_type_for(const char *path, size_t len)
 {
+#define EXT(ext, type) {ext, sizeof ext - 1, type}
     static const struct {
         const char *ext;
+        size_t len;
         const char *type;
     } types[] = {
-        {".json", "application/json"},   {".html", "text/html; charset=utf-8"},
-        {".txt", "text/plain; charset=utf-8"}, {".ks", "text/plain; charset=utf-8"},
-        {".xml", "application/xml"},     {".css", "text/css"},
-        {".js", "text/javascript"},      {".svg", "image/svg+xml"},
-        {".png", "image/png"},           {".iso", "application/vnd.efi.iso"},
-        {".asc", "text/plain; charset=utf-8"},
+        EXT(".json", "application/json"),   EXT(".html", "text/html; charset=utf-8"),
+        EXT(".txt", "text/plain; charset=utf-8"), EXT(".ks", "text/plain; charset=utf-8"),
+        EXT(".xml", "application/xml"),     EXT(".css", "text/css"),
+        EXT(".js", "text/javascript"),      EXT(".svg", "image/svg+xml"),
+        EXT(".png", "image/png"),           EXT(".iso", "application/vnd.efi.iso"),
+        EXT(".asc", "text/plain; charset=utf-8"),
     };
-    const char *dot = NULL;
-    for (size_t i = len; i > 0 && path[i - 1] != '/'; i--) {
-        if (path[i - 1] == '.') {
-            dot = path + i - 1;
-            break;
-        }
-    }
-    if (dot)
-        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-            if (!strcmp(dot, types[i].ext))
-                return types[i].type;
+#undef EXT
+    size_t dot = len;
+    while (dot > 0 && path[dot - 1] != '/' && path[dot - 1] != '.')
+        dot--;
+    if (dot == 0 || path[dot - 1] != '.')
+        return "application/octet-stream";
+    dot--;
+    /* lengths first: an object's ".filez", ".dirtree" matches none, and
+     * costs no string compare */
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (len - dot == types[i].len && !memcmp(path + dot, types[i].ext, types[i].len))
+            return types[i].type;
     return "application/octet-stream";
 }
 
