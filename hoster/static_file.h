@@ -1,6 +1,7 @@
-/* static_file: files under the root: resolve beneath the root, cache policy,
- * conditional and range decisions, then the body from the worker's cache,
- * from memory, or by sendfile. */
+/* static_file: the handler for files under the root: resolve beneath the
+ * root, cache policy (content_addressed.h), conditional and range
+ * decisions, then the body from the worker's cache, from memory, or by
+ * sendfile, answered through respond.h. */
 #ifndef DCN_STATIC_FILE_H
 #define DCN_STATIC_FILE_H
 
