@@ -282,127 +282,153 @@ static void rep_from_entry(struct representation *rep, const struct file_cache_e
     };
 }
 
-void static_file_send_memory(struct request *r, const char *body, const struct stat *st)
+/* rep for a file with stat st, its 200 head tail built into head_tail
+ * (HEAD_TAIL_MAX bytes); the body (mem or fd) is the caller's to set. */
+static void rep_from_stat(struct representation *rep, char *head_tail, const char *ctype, const struct stat *st,
+                          bool immutable)
 {
-    const char *ctype = content_type_for(r->path, r->path_len);
-    char head_tail[HEAD_TAIL_MAX];
     size_t voff, vlen, eoff, elen;
-    size_t tail_len = build_head_tail(head_tail, ctype, st, false, &voff, &vlen, &eoff, &elen);
-    struct representation rep = {
+    size_t tail_len = build_head_tail(head_tail, ctype, st, immutable, &voff, &vlen, &eoff, &elen);
+    *rep = (struct representation){
         .size = (uint64_t)st->st_size, .mtime = st->st_mtim.tv_sec, .content_type = ctype,
         .etag = head_tail + eoff, .etag_len = elen,
         .head_tail = head_tail, .head_tail_len = tail_len,
         .validators = head_tail + voff, .validators_len = vlen,
-        .mem = body ? body : "", .fd = -1,
+        .fd = -1,
     };
+}
+
+void static_file_send_memory(struct request *r, const char *body, const struct stat *st)
+{
+    char head_tail[HEAD_TAIL_MAX];
+    struct representation rep;
+    rep_from_stat(&rep, head_tail, content_type_for(r->path, r->path_len), st, false);
+    rep.mem = body ? body : "";
     send_representation(r, &rep);
+}
+
+/* The worker's cache entry for r's path while it is still what the path
+ * leads to (counted as a hit), else NULL (a miss; a stale entry is
+ * dropped). */
+static struct file_cache_entry *cache_lookup(struct request *r)
+{
+    struct worker *w = r->w;
+    struct file_cache_entry *e = file_cache_get(w->cache, r->path, r->path_len);
+    if (e) {
+        /* The content watch drops caches when such files change; without
+         * it (inotify limits), or for a file that is a symlink, one stat
+         * of what the path leads to now, still no open/read/close. */
+        struct stat st;
+        if ((!e->verify && atomic_load_explicit(&w->srv->cache_trusted, memory_order_relaxed)) ||
+            (fstatat(r->root->fd, r->path, &st, 0) == 0 && file_cache_entry_fresh(e, &st))) {
+            metrics_add(&w->metrics.cache_hits, 1);
+            return e;
+        }
+        file_cache_remove(w->cache, e);
+    }
+    metrics_add(&w->metrics.cache_misses, 1);
+    return NULL;
+}
+
+/* Reads the small file fd (stat st) into a new cache entry for r's path
+ * and answers from it. False when the cache has no room: nothing was sent
+ * and fd is still open; otherwise fd is closed. */
+static bool cache_fill_and_send(struct request *r, int fd, const struct stat *st, const char *ctype)
+{
+    struct worker *w = r->w;
+    struct file_cache_entry *e = file_cache_put(w->cache, r->path, r->path_len, HEAD_TAIL_MAX, (size_t)st->st_size);
+    if (!e)
+        return false;
+    if (!read_all(fd, e->body, (size_t)st->st_size)) {
+        file_cache_remove(w->cache, e);
+        close(fd);
+        respond_error(r, 500);
+        return true;
+    }
+    close(fd);
+    size_t voff, vlen, eoff, elen;
+    e->head_tail_len = build_head_tail(e->head_tail, ctype, st, true, &voff, &vlen, &eoff, &elen);
+    e->validators = e->head_tail + voff;
+    e->validators_len = vlen;
+    e->etag = e->head_tail + eoff;
+    e->etag_len = elen;
+    e->dev = st->st_dev;
+    e->ino = st->st_ino;
+    e->size = st->st_size;
+    e->mtime = st->st_mtim;
+    e->ctime = st->st_ctim;
+    /* A file that is itself a link can change where it leads
+     * without an event in any watched directory. */
+    struct stat lst;
+    e->verify = fstatat(r->root->fd, r->path, &lst, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(lst.st_mode);
+    struct representation rep;
+    rep_from_entry(&rep, e);
+    send_representation(r, &rep);
+    return true;
+}
+
+/* Opens r's path: the descriptor of a regular file with its stat in st,
+ * or -1 when the request was answered instead (not there, refused, a
+ * directory: its listing or 403). */
+static int open_regular(struct request *r, struct stat *st)
+{
+    int fd = content_root_openat(r->root, r->path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
+        respond_open_failed(r, errno);
+        return -1;
+    }
+    if (fstat(fd, st) < 0) {
+        int err = errno;
+        close(fd);
+        respond_open_failed(r, err);
+        return -1;
+    }
+    if (S_ISDIR(st->st_mode) && r->cfg->list_dirs) {
+        dir_listing_respond(r, fd); /* takes fd */
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode) || r->trailing_slash) {
+        close(fd);
+        respond_error(r, S_ISREG(st->st_mode) ? 404 : 403); /* a directory without --list-dirs: 403 */
+        return -1;
+    }
+    return fd;
 }
 
 void static_file_respond(struct request *r)
 {
     struct worker *w = r->w;
-    const struct hoster_config *cfg = r->cfg;
-    bool immutable = content_addressed_path(cfg->repo_path, r->path, r->path_len);
+    bool immutable = content_addressed_path(r->cfg->repo_path, r->path, r->path_len);
     bool cacheable = immutable && w->cache && !r->trailing_slash;
-    struct stat st;
     struct representation rep;
-
     if (cacheable) {
-        struct file_cache_entry *e = file_cache_get(w->cache, r->path, r->path_len);
+        struct file_cache_entry *e = cache_lookup(r);
         if (e) {
-            /* The content watch drops caches when such files change; without
-             * it (inotify limits), or for a file that is a symlink, one stat
-             * of what the path leads to now, still no open/read/close. */
-            if ((!e->verify && atomic_load_explicit(&w->srv->cache_trusted, memory_order_relaxed)) ||
-                (fstatat(r->root->fd, r->path, &st, 0) == 0 && file_cache_entry_fresh(e, &st))) {
-                metrics_add(&w->metrics.cache_hits, 1);
-                rep_from_entry(&rep, e);
-                send_representation(r, &rep);
-                return;
-            }
-            file_cache_remove(w->cache, e);
-        }
-        metrics_add(&w->metrics.cache_misses, 1);
-    }
-
-    int fd = content_root_openat(r->root, r->path, O_RDONLY | O_NONBLOCK);
-    if (fd < 0) {
-        respond_open_failed(r, errno);
-        return;
-    }
-    if (fstat(fd, &st) < 0) {
-        int err = errno;
-        close(fd);
-        respond_open_failed(r, err);
-        return;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        if (cfg->list_dirs)
-            dir_listing_respond(r, fd); /* takes fd */
-        else {
-            close(fd);
-            respond_error(r, 403);
-        }
-        return;
-    }
-    if (!S_ISREG(st.st_mode) || r->trailing_slash) {
-        close(fd);
-        respond_error(r, S_ISREG(st.st_mode) ? 404 : 403);
-        return;
-    }
-
-    const char *ctype = content_type_for(r->path, r->path_len);
-    bool small = (size_t)st.st_size < cfg->sendfile_min;
-    if (small && cacheable) {
-        struct file_cache_entry *e = file_cache_put(w->cache, r->path, r->path_len, HEAD_TAIL_MAX, (size_t)st.st_size);
-        if (e) {
-            if (!read_all(fd, e->body, (size_t)st.st_size)) {
-                file_cache_remove(w->cache, e);
-                close(fd);
-                respond_error(r, 500);
-                return;
-            }
-            close(fd);
-            size_t voff, vlen, eoff, elen;
-            e->head_tail_len = build_head_tail(e->head_tail, ctype, &st, true, &voff, &vlen, &eoff, &elen);
-            e->validators = e->head_tail + voff;
-            e->validators_len = vlen;
-            e->etag = e->head_tail + eoff;
-            e->etag_len = elen;
-            e->dev = st.st_dev;
-            e->ino = st.st_ino;
-            e->size = st.st_size;
-            e->mtime = st.st_mtim;
-            e->ctime = st.st_ctim;
-            /* A file that is itself a link can change where it leads
-             * without an event in any watched directory. */
-            struct stat lst;
-            e->verify = fstatat(r->root->fd, r->path, &lst, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(lst.st_mode);
             rep_from_entry(&rep, e);
             send_representation(r, &rep);
             return;
         }
     }
-
+    struct stat st;
+    int fd = open_regular(r, &st);
+    if (fd < 0)
+        return;
+    const char *ctype = content_type_for(r->path, r->path_len);
+    bool small = (size_t)st.st_size < r->cfg->sendfile_min;
+    if (small && cacheable && cache_fill_and_send(r, fd, &st, ctype))
+        return;
     char head_tail[HEAD_TAIL_MAX];
-    size_t voff, vlen, eoff, elen;
-    size_t tail_len = build_head_tail(head_tail, ctype, &st, immutable, &voff, &vlen, &eoff, &elen);
-    rep = (struct representation){
-        .size = (uint64_t)st.st_size, .mtime = st.st_mtim.tv_sec, .content_type = ctype,
-        .etag = head_tail + eoff, .etag_len = elen,
-        .head_tail = head_tail, .head_tail_len = tail_len,
-        .validators = head_tail + voff, .validators_len = vlen,
-        .fd = fd,
-    };
+    rep_from_stat(&rep, head_tail, ctype, &st, immutable);
     if (small) {
-        if (!read_all(fd, w->file_buf, (size_t)st.st_size)) {
-            close(fd);
+        bool read = read_all(fd, w->file_buf, (size_t)st.st_size);
+        close(fd);
+        if (!read) {
             respond_error(r, 500);
             return;
         }
-        close(fd);
-        rep.fd = -1;
         rep.mem = w->file_buf;
+    } else {
+        rep.fd = fd;
     }
     send_representation(r, &rep);
 }
