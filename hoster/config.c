@@ -262,8 +262,8 @@ static int validate(struct hoster_config *cfg)
         fprintf(stderr, "dcn-hoster: --max-headers must be at most 1024\n");
         return -1;
     }
-    if (cfg->threads > 256)
-        cfg->threads = 256;
+    if (cfg->threads > HOSTER_MAX_THREADS)
+        cfg->threads = HOSTER_MAX_THREADS;
     if (cfg->num_listen + cfg->num_ops_listen > HOSTER_MAX_LISTEN) {
         fprintf(stderr, "dcn-hoster: at most %d addresses for --listen and --ops-listen together\n", HOSTER_MAX_LISTEN);
         return -1;

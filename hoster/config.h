@@ -12,6 +12,7 @@
 
 #define HOSTER_MAX_LISTEN 16 /* content and ops listeners together */
 #define HOSTER_MAX_TRUSTED 64
+#define HOSTER_MAX_THREADS 256 /* --threads is capped here; per-worker arrays are sized by it */
 
 struct listen_addr {
     struct sockaddr_storage addr;

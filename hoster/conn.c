@@ -6,6 +6,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "respond.h"
+#include "route.h"
 #include "server.h"
 #include "summary_pair.h"
 #include "worker.h"
@@ -140,6 +141,8 @@ static void conn_complete_pending(struct conn *c, bool final)
 static void conn_account(struct conn *c, uint64_t bytes, const struct response_info *ri)
 {
     struct worker *w = c->w;
+    c->close_after |= ri->close;
+    c->broken |= ri->broken;
     c->bytes_queued += bytes;
     bool done = c->bytes_sent >= c->bytes_queued && !c->pending;
     char request_part[2048 + 128], ua_part[600];
@@ -348,13 +351,6 @@ static void conn_start_head_timer(struct conn *c)
     }
 }
 
-/* Answers a request the parser rejected; the connection closes after it. */
-static void conn_reject(struct conn *c, int status)
-{
-    c->close_after = true;
-    respond_error(c, NULL, status);
-}
-
 /* Handles every complete request head buffered, in order, while responses
  * go out immediately; stops when output backs up (reading pauses). */
 static void conn_process(struct conn *c)
@@ -367,14 +363,14 @@ static void conn_process(struct conn *c)
         int r = http_parse_request(c->in, c->in_len, &req, w->headers, cfg->max_headers, &err);
         if (r == HTTP_PARSE_INCOMPLETE) {
             if (c->in_len >= cfg->max_head_size)
-                conn_reject(c, memchr(c->in, '\n', c->in_len) ? 431 : 414);
+                respond_reject(c, memchr(c->in, '\n', c->in_len) ? 431 : 414);
             break;
         }
         if (r < 0) {
-            conn_reject(c, err == HTTP_PERR_TOO_MANY_HEADERS ? 431 : err == HTTP_PERR_BAD_VERSION ? 505 : 400);
+            respond_reject(c, err == HTTP_PERR_TOO_MANY_HEADERS ? 431 : err == HTTP_PERR_BAD_VERSION ? 505 : 400);
             break;
         }
-        respond_to_request(c, &req, conn_now_ns());
+        route_request(c, &req, conn_now_ns());
         c->first_request = false;
         memmove(c->in, c->in + r, c->in_len - (size_t)r);
         c->in_len -= (size_t)r;
@@ -445,7 +441,7 @@ static void conn_on_read(evutil_socket_t fd, short what, void *arg)
     worker_tick(c->w);
     if (what & EV_TIMEOUT) {
         if (c->state == CONN_HEAD) {
-            conn_reject(c, 408); /* slow or stalled request head */
+            respond_reject(c, 408); /* slow or stalled request head */
             conn_update_events(c);
         } else {
             conn_close(c);

@@ -1,6 +1,8 @@
-/* conn: one client connection's life: read request heads, hand each to
- * respond.c, write responses (writev fast path, evbuffer with sendfile file
- * segments otherwise), keep-alive, pipelining, timeouts, lingering close. */
+/* conn: one client connection's life: read request heads, parse them and
+ * hand each to route.c, write responses (writev fast path, evbuffer with
+ * sendfile file segments otherwise), keep-alive, pipelining, timeouts,
+ * lingering close. Its state is its own: a response says whether the
+ * connection closes after it (response_info.close) and conn acts on that. */
 #ifndef DCN_CONN_H
 #define DCN_CONN_H
 
@@ -28,9 +30,9 @@ struct conn {
     struct worker *w;
     int fd;
     enum conn_state state;
-    bool close_after;        /* close once the output is sent */
+    bool close_after;        /* a response said "Connection: close": close once the output is sent */
     bool first_request;      /* no request completed yet */
-    bool broken;             /* a write failed: close at the next chance */
+    bool broken;             /* a write or a response's queueing failed: close at the next chance */
     bool ops;                /* accepted on an --ops-listen address */
     struct event rev, wev;
     struct evbuffer *out;    /* bytes not yet written (created on first need) */
@@ -54,7 +56,8 @@ void conn_close(struct conn *c);
  * its current response, which says "Connection: close". */
 void conn_drain(struct conn *c);
 
-/* What the access log and metrics need about a response. */
+/* What the access log and metrics need about a response, and what it means
+ * for the connection. */
 struct response_info {
     int status;
     uint64_t body_len;
@@ -63,6 +66,8 @@ struct response_info {
     const char *ua; size_t ua_len;
     uint64_t start_ns;       /* CLOCK_MONOTONIC when the head was complete */
     const char *reason;      /* a refusal's reason for the access log (static string), or NULL */
+    bool close;              /* it says "Connection: close": no request after it is read */
+    bool broken;             /* it could not be queued whole: close without sending more */
 };
 
 /* Sends a response made of iov (head and in-memory body): one writev when

@@ -1,5 +1,6 @@
 #include "content_watch.h"
 
+#include "content_addressed.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -23,7 +24,7 @@
 struct watched_dir {
     int wd;
     int depth_left;   /* levels of subdirectories still to watch below it */
-    bool top;         /* the repo dir: only objects/, deltas/, delta-indexes/ below it */
+    bool top;         /* the repo dir: only its content-addressed directories below it (content_addressed.h) */
     bool on_path;     /* only a directory on the way from the root to the repo: its files do not matter */
     char *path;
     char **routes;    /* names in it through which watched directories are reached: the next
@@ -41,11 +42,6 @@ struct content_watch {
     void (*on_change)(void *arg);
     void *arg;
 };
-
-static bool content_subtree(const char *name)
-{
-    return !strcmp(name, "objects") || !strcmp(name, "deltas") || !strcmp(name, "delta-indexes");
-}
 
 static struct watched_dir *find_dir(struct content_watch *cw, int wd)
 {
@@ -126,6 +122,17 @@ static long add_dir(struct content_watch *cw, const char *path, bool on_path, bo
 
 static bool watch_dir(struct content_watch *cw, const char *path, int depth_left, bool top);
 
+/* Levels to watch below name, a subdirectory of a watched directory (top:
+ * the repo dir, depth_left: its levels still to watch); -1: none, it is
+ * a directory in the repo that is not content-addressed. */
+static int child_depth(bool top, int depth_left, const char *name)
+{
+    if (!top)
+        return depth_left - 1;
+    int depth = content_addressed_dir_depth(name);
+    return depth ? depth : -1;
+}
+
 /* Watches the subdirectories of a just-watched directory that qualify,
  * including those reached through a symlink (which becomes a route). */
 static void watch_children(struct content_watch *cw, long parent, int depth_left, bool top)
@@ -142,7 +149,8 @@ static void watch_children(struct content_watch *cw, long parent, int depth_left
     while ((de = readdir(d))) {
         if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_LNK && de->d_type != DT_UNKNOWN))
             continue;
-        if (top && !content_subtree(de->d_name))
+        int below = child_depth(top, depth_left, de->d_name);
+        if (below < 0)
             continue;
         char child[PATH_MAX];
         if ((size_t)snprintf(child, sizeof child, "%s/%s", path, de->d_name) >= sizeof child)
@@ -154,8 +162,6 @@ static void watch_children(struct content_watch *cw, long parent, int depth_left
             if (S_ISLNK(lst.st_mode))
                 add_route(cw, &cw->dirs[parent], de->d_name);
         }
-        /* objects/ and delta-indexes/ hold files one level down, deltas/ two */
-        int below = top ? (!strcmp(de->d_name, "deltas") ? 2 : 1) : depth_left - 1;
         watch_dir(cw, child, below, false);
     }
     closedir(d);
@@ -257,14 +263,13 @@ static void on_events(evutil_socket_t fd, short what, void *arg)
             }
             if (ev->mask & CHANGE_MASK)
                 changed = true;
-            if (!(ev->mask & (IN_CREATE | IN_MOVED_TO)) || !ev->len || dir->depth_left <= 0 ||
-                (dir->top && !content_subtree(ev->name)))
+            int below = ev->len ? child_depth(dir->top, dir->depth_left, ev->name) : -1;
+            if (!(ev->mask & (IN_CREATE | IN_MOVED_TO)) || dir->depth_left <= 0 || below < 0)
                 continue;
             char child[PATH_MAX];
             if ((size_t)snprintf(child, sizeof child, "%s/%s", dir->path, ev->name) >= sizeof child)
                 continue;
             if (ev->mask & IN_ISDIR) {
-                int below = dir->top ? (!strcmp(ev->name, "deltas") ? 2 : 1) : dir->depth_left - 1;
                 watch_dir(cw, child, below, false);
                 continue;
             }

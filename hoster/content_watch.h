@@ -1,6 +1,7 @@
 /* content_watch: notices when content-addressed files (under <repo>/objects,
- * deltas, delta-indexes) are deleted, replaced or rewritten in place, so the
- * workers' caches can trust their entries without a stat per hit. Runs on
+ * deltas, delta-indexes: content_addressed.h, the rule the cache follows
+ * too) are deleted, replaced or rewritten in place, so the workers' caches
+ * can trust their entries without a stat per hit. Runs on
  * the main thread with inotify; each batch of changes calls on_change once.
  * New files do not count: a name that did not exist cannot be cached.
  * Symlinks are followed: a directory reached through one (the repository

@@ -44,7 +44,7 @@ void dir_listing_respond(struct request *r, int fd)
     DIR *d = fdopendir(fd);
     if (!d) {
         close(fd);
-        respond_error(r->conn, r, 500);
+        respond_error(r, 500);
         return;
     }
     char **names = NULL;

@@ -1,7 +1,8 @@
 /* file_cache: a worker's bounded cache of small content-addressed files
- * (ostree objects, delta superblocks, delta indexes): their bytes and the
- * constant part of their 200 response head. Single-threaded by design: each
- * worker has its own, so lookups take no lock. Entries record the file's
+ * (ostree objects, delta superblocks, delta indexes: content_addressed.h,
+ * chosen by static_file.c): their bytes and the constant part of their 200
+ * response head. Single-threaded by design: each worker has its own, so
+ * lookups take no lock. Entries record the file's
  * identity (dev, inode, size, mtime, ctime) so the caller can check them
  * against a fresh stat before use. */
 #ifndef DCN_FILE_CACHE_H

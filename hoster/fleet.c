@@ -3,11 +3,10 @@
 #include "adoption.h"
 #include "catalog.h"
 #include "config.h"
-#include "conn.h"
 #include "content_root.h"
 #include "log.h"
 #include "metrics.h"
-#include "respond.h"
+#include "request.h"
 #include "server.h"
 #include "strbuf.h"
 #include "worker.h"
@@ -110,10 +109,8 @@ static bool fleet_size_one(struct fleet *f, struct catalog *c)
 static void fleet_sample(struct fleet *f)
 {
     struct server *srv = f->srv;
-    struct metrics *per_worker[256];
-    unsigned n = srv->num_workers < 256 ? srv->num_workers : 256;
-    for (unsigned i = 0; i < n; i++)
-        per_worker[i] = &srv->workers[i]->metrics;
+    struct metrics *per_worker[HOSTER_MAX_THREADS];
+    unsigned n = server_worker_metrics(srv, per_worker);
     struct fleet_sample s = {.t = mono_seconds()};
     metrics_totals(per_worker, n, &s.m);
     pthread_mutex_lock(&f->lock);
@@ -232,9 +229,9 @@ void fleet_note_request(struct fleet *f, const struct request *r)
     if (!ostree_fetched_commit(p, len, commit))
         return;
     struct ip_addr peer;
-    if (!ip_addr_parse(r->conn->peer, strlen(r->conn->peer), &peer))
+    if (!ip_addr_parse(r->peer, strlen(r->peer), &peer))
         return;
-    const struct hoster_config *cfg = f->srv->cfg;
+    const struct hoster_config *cfg = r->cfg;
     struct ip_addr client = trusted_proxy_client(&peer, cfg->trusted_proxy, cfg->num_trusted_proxy,
                                                  r->head->headers, r->head->num_headers);
     adoption_record(f->adoption, &client, commit, (uint32_t)r->w->now.tv_sec);

@@ -4,9 +4,7 @@
 #include "content_root.h"
 #include "refs.h"
 #include "respond.h"
-#include "server.h"
 #include "strbuf.h"
-#include "worker.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,17 +18,22 @@
 
 void kickstart_respond(struct request *r)
 {
-    struct worker *w = r->w;
-    const struct hoster_config *cfg = w->srv->cfg;
+    const struct hoster_config *cfg = r->cfg;
     int fd = content_root_openat(r->root, r->path, O_RDONLY | O_NONBLOCK);
     if (fd < 0) {
         respond_open_failed(r, errno);
         return;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > KICKSTART_MAX || r->trailing_slash) {
+    if (fstat(fd, &st) < 0) {
+        int err = errno;
         close(fd);
-        respond_error(r->conn, r, 403);
+        respond_open_failed(r, err);
+        return;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_size > KICKSTART_MAX || r->trailing_slash) {
+        close(fd);
+        respond_error(r, 403);
         return;
     }
     char *tmpl = malloc((size_t)st.st_size + 1);
@@ -38,7 +41,7 @@ void kickstart_respond(struct request *r)
     close(fd);
     if (got != st.st_size) {
         free(tmpl);
-        respond_error(r->conn, r, 500);
+        respond_error(r, 500);
         return;
     }
 
@@ -75,9 +78,9 @@ void kickstart_respond(struct request *r)
     bool complete = kickstart_expand(&out, tmpl, (size_t)st.st_size, names, values, 4);
     if (!complete && !base) {
         /* the template needs a URL and the Host header cannot give one */
-        respond_error(r->conn, r, 400);
+        respond_error(r, 400);
     } else if (!complete) {
-        respond_error(r->conn, r, 503); /* no ref hosted yet */
+        respond_error(r, 503); /* no ref hosted yet */
     } else {
         respond_memory(r, 200, "text/plain; charset=utf-8", "Cache-Control: no-cache\r\n", 25, out.data, out.len);
     }

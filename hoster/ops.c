@@ -31,13 +31,13 @@ static void ops_status(struct request *r, bool ready)
     struct server *srv = r->w->srv;
     struct strbuf sb = STRBUF_INIT;
     struct ref_list refs;
-    int rc = refs_list(r->root, srv->cfg->repo_path, &refs);
+    int rc = refs_list(r->root, r->cfg->repo_path, &refs);
     strbuf_printf(&sb, "{\"ready\":%s,\"draining\":%s,\"root\":", ready ? "true" : "false",
                   atomic_load(&srv->draining) ? "true" : "false");
     strbuf_json_string(&sb, r->root->real_path, strlen(r->root->real_path));
     strbuf_puts(&sb, ",\"repo_path\":");
-    strbuf_json_string(&sb, srv->cfg->repo_path, strlen(srv->cfg->repo_path));
-    strbuf_printf(&sb, ",\"symlink_policy\":\"%s\"", server_symlink_policy(srv->cfg));
+    strbuf_json_string(&sb, r->cfg->repo_path, strlen(r->cfg->repo_path));
+    strbuf_printf(&sb, ",\"symlink_policy\":\"%s\"", server_symlink_policy(r->cfg));
     strbuf_puts(&sb, ",\"refs\":{");
     for (size_t i = 0; rc == 0 && i < refs.n; i++) {
         if (i)
@@ -58,19 +58,11 @@ static void ops_status(struct request *r, bool ready)
     strbuf_free(&sb);
 }
 
-static unsigned worker_metrics(struct server *srv, struct metrics *per_worker[256])
-{
-    unsigned n = srv->num_workers < 256 ? srv->num_workers : 256;
-    for (unsigned i = 0; i < n; i++)
-        per_worker[i] = &srv->workers[i]->metrics;
-    return n;
-}
-
 static void ops_metrics(struct request *r, bool ready)
 {
     struct server *srv = r->w->srv;
-    struct metrics *per_worker[256];
-    unsigned n = worker_metrics(srv, per_worker);
+    struct metrics *per_worker[HOSTER_MAX_THREADS];
+    unsigned n = server_worker_metrics(srv, per_worker);
     struct strbuf sb = STRBUF_INIT;
     metrics_render_build_info(&sb);
     metrics_render(&sb, per_worker, n, ready);
@@ -87,8 +79,8 @@ static void ops_page(struct request *r, bool ready)
         "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\r\n"
         "X-Content-Type-Options: nosniff\r\n";
     struct server *srv = r->w->srv;
-    struct metrics *per_worker[256];
-    unsigned n = worker_metrics(srv, per_worker);
+    struct metrics *per_worker[HOSTER_MAX_THREADS];
+    unsigned n = server_worker_metrics(srv, per_worker);
     struct metrics_totals totals;
     metrics_totals(per_worker, n, &totals);
     struct catalog *c = fleet_catalog(srv->fleet);
@@ -98,7 +90,7 @@ static void ops_page(struct request *r, bool ready)
         free(counts);
         free(series);
         catalog_unref(c);
-        respond_error(r->conn, r, 500);
+        respond_error(r, 500);
         return;
     }
     struct status_page_data d = {
@@ -108,7 +100,7 @@ static void ops_page(struct request *r, bool ready)
         .draining = atomic_load(&srv->draining),
         .uptime_seconds = (long long)(time(NULL) - srv->started),
         .root_path = r->root->real_path,
-        .repo_path = srv->cfg->repo_path,
+        .repo_path = r->cfg->repo_path,
         .now = r->w->now.tv_sec,
         .catalog = c,
         .counts = counts,
@@ -148,6 +140,6 @@ void ops_respond(struct request *r)
     } else if (!strcmp(name, "status")) {
         ops_status(r, server_is_ready(srv, r->root));
     } else {
-        respond_error(r->conn, r, 404);
+        respond_error(r, 404);
     }
 }

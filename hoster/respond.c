@@ -1,58 +1,19 @@
 #include "respond.h"
 
-#include "config.h"
 #include "conn.h"
-#include "fmt.h"
 #include "content_root.h"
-#include "fleet.h"
-#include "kickstart.h"
+#include "fmt.h"
+#include "http_status.h"
 #include "log.h"
-#include "ops.h"
-#include "path_norm.h"
-#include "server.h"
-#include "static_file.h"
-#include "summary_pair.h"
 #include "worker.h"
 
-#include <errno.h>
 #include <string.h>
-
-struct status_text {
-    int status;
-    const char *line; /* status line with CRLF */
-};
-
-static const struct status_text status_texts[] = {
-    {200, "HTTP/1.1 200 OK\r\n"},
-    {206, "HTTP/1.1 206 Partial Content\r\n"},
-    {304, "HTTP/1.1 304 Not Modified\r\n"},
-    {400, "HTTP/1.1 400 Bad Request\r\n"},
-    {403, "HTTP/1.1 403 Forbidden\r\n"},
-    {404, "HTTP/1.1 404 Not Found\r\n"},
-    {405, "HTTP/1.1 405 Method Not Allowed\r\n"},
-    {408, "HTTP/1.1 408 Request Timeout\r\n"},
-    {414, "HTTP/1.1 414 URI Too Long\r\n"},
-    {416, "HTTP/1.1 416 Range Not Satisfiable\r\n"},
-    {431, "HTTP/1.1 431 Request Header Fields Too Large\r\n"},
-    {500, "HTTP/1.1 500 Internal Server Error\r\n"},
-    {501, "HTTP/1.1 501 Not Implemented\r\n"},
-    {503, "HTTP/1.1 503 Service Unavailable\r\n"},
-    {505, "HTTP/1.1 505 HTTP Version Not Supported\r\n"},
-};
-
-static const char *status_line(int status)
-{
-    for (size_t i = 0; i < sizeof status_texts / sizeof status_texts[0]; i++)
-        if (status_texts[i].status == status)
-            return status_texts[i].line;
-    return "HTTP/1.1 500 Internal Server Error\r\n";
-}
 
 size_t respond_head_begin(const struct request *r, int status, char *out)
 {
     struct worker *w = r->w;
-    const char *line = status_line(status);
-    size_t len = strlen(line);
+    size_t len;
+    const char *line = http_status_line(status, &len);
     memcpy(out, line, len);
     memcpy(out + len, w->date_line, w->date_line_len);
     len += w->date_line_len;
@@ -66,12 +27,17 @@ size_t respond_head_begin(const struct request *r, int status, char *out)
     return len;
 }
 
-void respond_info(const struct request *r, int status, uint64_t body_len, struct response_info *ri)
+/* What the connection records about r's response, and whether it closes
+ * after it (the head said "Connection: close"). */
+static void response_info(const struct request *r, int status, uint64_t body_len, struct response_info *ri)
 {
-    memset(ri, 0, sizeof *ri);
-    ri->status = status;
-    ri->body_len = body_len;
-    ri->start_ns = r->start_ns;
+    *ri = (struct response_info){
+        .status = status,
+        .body_len = body_len,
+        .start_ns = r->start_ns,
+        .reason = r->reason,
+        .close = !r->keep_alive,
+    };
     if (r->head) {
         ri->method = r->head->method;
         ri->method_len = r->head->method_len;
@@ -80,16 +46,30 @@ void respond_info(const struct request *r, int status, uint64_t body_len, struct
         ri->ua = r->info.user_agent;
         ri->ua_len = r->info.user_agent_len;
     }
-    ri->reason = r->reason;
+}
+
+void respond_iov(const struct request *r, int status, const struct iovec *iov, int iovcnt, uint64_t body_len)
+{
+    struct response_info ri;
+    response_info(r, status, body_len, &ri);
+    conn_send_iov(r->conn, iov, iovcnt, &ri);
 }
 
 void respond_send(const struct request *r, int status, const char *head, size_t head_len,
                   const void *body, size_t body_len)
 {
     struct iovec iov[2] = {{(void *)head, head_len}, {(void *)body, body_len}};
+    respond_iov(r, status, iov, body_len ? 2 : 1, body_len);
+}
+
+struct evbuffer *respond_output(const struct request *r) { return conn_output(r->conn); }
+
+void respond_queued(const struct request *r, int status, uint64_t body_len, uint64_t bytes, bool complete)
+{
     struct response_info ri;
-    respond_info(r, status, body_len, &ri);
-    conn_send_iov(r->conn, iov, body_len ? 2 : 1, &ri);
+    response_info(r, status, body_len, &ri);
+    ri.broken = !complete;
+    conn_queued(r->conn, bytes, &ri);
 }
 
 void respond_memory(const struct request *r, int status, const char *content_type,
@@ -123,20 +103,21 @@ void respond_memory(const struct request *r, int status, const char *content_typ
     respond_send(r, status, h, len, no_body ? NULL : body, no_body ? 0 : body_len);
 }
 
-void respond_error(struct conn *c, const struct request *r, int status)
+void respond_reject(struct conn *c, int status)
 {
-    struct request bare = {.conn = c, .w = c->w, .start_ns = conn_now_ns()};
-    if (!r)
-        r = &bare; /* keep_alive false */
+    struct request bare = {.conn = c, .w = c->w, .start_ns = conn_now_ns(), .peer = c->peer}; /* keep_alive false */
+    respond_error(&bare, status);
+}
+
+void respond_error(const struct request *r, int status)
+{
     /* after these the request stream cannot be trusted */
     bool stream_broken = status == 400 || status == 408 || status == 414 || status == 431 || status == 505;
-    if (!r->keep_alive || stream_broken) {
-        c->close_after = true;
-        if (r->keep_alive) {
-            bare = *r;
-            bare.keep_alive = false; /* the head says "Connection: close" */
-            r = &bare;
-        }
+    struct request closing;
+    if (r->keep_alive && stream_broken) {
+        closing = *r;
+        closing.keep_alive = false; /* the head says "Connection: close", and the connection closes */
+        r = &closing;
     }
     /* The status line's text as the body, except for 404: libostree's curl
      * fetcher (2022.7) keeps the body of a 404 from one mirror (mirrorlist,
@@ -144,10 +125,12 @@ void respond_error(struct conn *c, const struct request *r, int status)
      * fails to parse ("File header size 875574304", i.e. "404 "). An empty
      * 404 is what ostree-trivial-httpd sends. */
     char body[64];
-    const char *line = status_line(status);
     size_t n = 0;
-    if (status != 404) {
-        n = strlen(line) - 9 - 2; /* "HTTP/1.1 " ... "\r\n" */
+    const char *line = http_status_line(status, &n);
+    if (status == 404) {
+        n = 0;
+    } else {
+        n -= 9 + 2; /* "HTTP/1.1 " ... "\r\n" */
         memcpy(body, line + 9, n);
         body[n++] = '\n';
     }
@@ -165,14 +148,7 @@ void respond_error(struct conn *c, const struct request *r, int status)
 
 void respond_open_failed(struct request *r, int err)
 {
-    int status;
-    switch (err) {
-    case ENOENT: case ENOTDIR: case ENAMETOOLONG: status = 404; break;
-    case EACCES: case EPERM: case EXDEV: case ELOOP: status = 403; break;
-    /* out of descriptors or memory: the file is fine, try again shortly */
-    case EMFILE: case ENFILE: case ENOMEM: case ENOBUFS: case EAGAIN: status = 503; break;
-    default: status = 500; break;
-    }
+    int status = http_status_for_errno(err);
     const struct link_refusal *why = content_root_link_refusal(err);
     if (why) {
         r->reason = why->reason;
@@ -182,80 +158,5 @@ void respond_open_failed(struct request *r, int err)
                      "as reason=%s", r->w->id, r->path, why->advice, why->reason);
         }
     }
-    respond_error(r->conn, r, status);
-}
-
-void respond_to_request(struct conn *c, const struct http_request_head *head, uint64_t start_ns)
-{
-    struct worker *w = c->w;
-    struct request r = {
-        .conn = c,
-        .w = w,
-        .head = head,
-        .start_ns = start_ns,
-        .head_only = head->method_id == HTTP_METHOD_HEAD,
-    };
-    const int refused = http_request_interpret(head, &r.info);
-    if (refused) {
-        respond_error(c, &r, refused); /* keep_alive is false: closes */
-        return;
-    }
-    r.keep_alive = r.info.keep_alive && !w->draining;
-    if (!r.keep_alive)
-        c->close_after = true;
-    if (r.info.has_body) {
-        /* we never read request bodies: the connection cannot be reused */
-        r.keep_alive = false;
-        c->close_after = true;
-        respond_error(c, &r, head->method_id == HTTP_METHOD_OTHER ? 405 : 400);
-        return;
-    }
-    if (head->method_id == HTTP_METHOD_OTHER) {
-        respond_error(c, &r, 405);
-        return;
-    }
-    size_t path_len = 0;
-    bool slash = false;
-    const char *authority = NULL;
-    size_t authority_len = 0;
-    switch (path_normalise(head->target, head->target_len, w->path_buf, w->path_cap, &path_len, &slash,
-                           &authority, &authority_len)) {
-    case PATH_OK: break;
-    case PATH_BAD: respond_error(c, &r, 400); return;
-    case PATH_FORBIDDEN: respond_error(c, &r, 403); return;
-    case PATH_HIDDEN: respond_error(c, &r, 404); return;
-    case PATH_TOO_LONG: respond_error(c, &r, 414); return;
-    }
-    if (authority) { /* absolute form: its authority replaces Host (RFC 9112 3.2.2) */
-        if (!http_host_valid(authority, authority_len)) {
-            respond_error(c, &r, 400);
-            return;
-        }
-        r.info.host = authority;
-        r.info.host_len = authority_len;
-    }
-    r.path = w->path_buf;
-    r.path_len = path_len;
-    r.trailing_slash = slash;
-    worker_refresh_root(w);
-    r.root = w->root;
-
-    bool ops_path = path_len >= 1 && r.path[0] == '-' && (path_len == 1 || r.path[1] == '/');
-    enum summary_path summary = slash ? SUMMARY_PATH_NONE : summary_pair_path(w->srv->cfg->repo_path, r.path, path_len);
-    if (summary == SUMMARY_PATH_NONE && c->paired)
-        summary_pair_forget(c); /* summary.sig was not followed by summary */
-
-    if (w->srv->cfg->num_ops_listen && ops_path != c->ops)
-        respond_error(c, &r, 404); /* with --ops-listen, /-/ there only, and only /-/ there */
-    else if (summary != SUMMARY_PATH_NONE)
-        summary_pair_respond(&r, summary);
-    else if (ops_path)
-        ops_respond(&r);
-    else if (path_len > 3 && !memcmp(r.path + path_len - 3, ".ks", 3))
-        kickstart_respond(&r);
-    else {
-        if (head->method_id == HTTP_METHOD_GET && fleet_may_fetch_commit(r.path, r.path_len))
-            fleet_note_request(w->srv->fleet, &r); /* adoption: who fetches which commit */
-        static_file_respond(&r);
-    }
+    respond_error(r, status);
 }

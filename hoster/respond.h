@@ -1,48 +1,40 @@
-/* respond: a request's life after its head is parsed: interpret, normalise
- * the path, route (operations endpoint, kickstart, static file), and the
- * helpers every route uses to build and send a response. */
+/* respond: the helpers every handler answers with. A response is built
+ * here (status line, Date, Connection, the fields, the body) and handed to
+ * the connection (conn.h) together with what the access log records and
+ * whether the connection stays open: the request's keep_alive, cleared for
+ * errors after which the request stream cannot be trusted. Handlers never
+ * touch the connection themselves. */
 #ifndef DCN_RESPOND_H
 #define DCN_RESPOND_H
 
-#include "http_parse.h"
+#include "request.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/uio.h>
 
 struct conn;
-struct worker;
-struct content_root;
+struct evbuffer;
 
-struct request {
-    struct conn *conn;
-    struct worker *w;
-    const struct http_request_head *head;
-    struct http_request_info info;
-    const char *path;        /* normalised, relative to the root, NUL-terminated */
-    size_t path_len;
-    bool trailing_slash;     /* the target's path ended in '/' */
-    bool keep_alive;         /* this response leaves the connection open */
-    bool head_only;          /* HEAD: headers without the body */
-    uint64_t start_ns;
-    struct content_root *root;
-    const char *reason;      /* why it is refused, for the access log (static string), or NULL */
-};
+/* An error response with a short text body (empty for 404). After 400,
+ * 408, 414, 431 and 505 the connection closes, as it does when r is not
+ * keep_alive. */
+void respond_error(const struct request *r, int status);
 
-void respond_to_request(struct conn *c, const struct http_request_head *head, uint64_t start_ns);
+/* An error response to bytes on c that are not a request (the parser
+ * refused them, or the head did not arrive in time): the connection
+ * closes after it. */
+void respond_reject(struct conn *c, int status);
 
-/* An error response with a short text body. r may be NULL when the request
- * could not be parsed (the connection then closes). */
-void respond_error(struct conn *c, const struct request *r, int status);
-
-/* The answer when opening the request's file failed with err: 404 (missing),
- * 403 (refused), 503 with Retry-After (out of descriptors or memory:
- * EMFILE, ENFILE, ENOMEM, ENOBUFS, EAGAIN) or 500. A refusal because of a symlink sets r->reason, and
- * the worker's first one of each kind also says on stderr what to do. */
+/* The answer when opening or reading the request's file failed with err:
+ * the status http_status_for_errno gives (404, 403, 503 with Retry-After,
+ * 500). A refusal because of a symlink sets r->reason, and the worker's
+ * first one of each kind also says on stderr what to do. */
 void respond_open_failed(struct request *r, int err);
 
-/* Writes "HTTP/1.1 <status>\r\n", Server, Date and, when needed, Connection
- * into out (at least 256 bytes); returns the length. */
+/* Writes "HTTP/1.1 <status>\r\n", Server, Date and, when needed, Connection into
+ * out (at least 256 bytes); returns the length. */
 size_t respond_head_begin(const struct request *r, int status, char *out);
 
 /* A whole response from memory. extra: complete header lines ("X: y\r\n"),
@@ -56,8 +48,15 @@ void respond_memory(const struct request *r, int status, const char *content_typ
 void respond_send(const struct request *r, int status, const char *head, size_t head_len,
                   const void *body, size_t body_len);
 
-/* What the access log and metrics record about r's response. */
-struct response_info;
-void respond_info(const struct request *r, int status, uint64_t body_len, struct response_info *ri);
+/* The same for a response in iovcnt pieces (head first) of which the last
+ * body_len bytes are the body. */
+void respond_iov(const struct request *r, int status, const struct iovec *iov, int iovcnt, uint64_t body_len);
+
+/* For a response built in the connection's output buffer (file segments,
+ * multipart): the buffer to append to (NULL when none can be had), then
+ * respond_queued with the bytes appended; complete false when appending
+ * failed part way: the connection then closes without sending more. */
+struct evbuffer *respond_output(const struct request *r);
+void respond_queued(const struct request *r, int status, uint64_t body_len, uint64_t bytes, bool complete);
 
 #endif

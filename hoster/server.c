@@ -41,6 +41,14 @@ struct content_root *server_acquire_root(struct server *srv)
     return root;
 }
 
+unsigned server_worker_metrics(struct server *srv, struct metrics *per_worker[HOSTER_MAX_THREADS])
+{
+    unsigned n = srv->num_workers < HOSTER_MAX_THREADS ? srv->num_workers : HOSTER_MAX_THREADS;
+    for (unsigned i = 0; i < n; i++)
+        per_worker[i] = &srv->workers[i]->metrics;
+    return n;
+}
+
 bool server_is_ready(struct server *srv, const struct content_root *root)
 {
     if (atomic_load(&srv->stopping))
@@ -251,7 +259,7 @@ static int open_listeners(struct server *srv)
     if (!srv->listen_fds)
         return -1;
     for (unsigned t = 0; t < srv->num_workers; t++)
-        for (size_t i = 0; i < 16; i++)
+        for (size_t i = 0; i < HOSTER_MAX_LISTEN; i++)
             srv->listen_fds[t][i] = -1;
     for (size_t i = 0; i < cfg->num_listen + cfg->num_ops_listen; i++) {
         bool ops = i >= cfg->num_listen;
@@ -397,7 +405,7 @@ out:
         worker_free(srv->workers[i]);
     if (srv->listen_fds)
         for (unsigned t = 0; t < srv->num_workers; t++)
-            for (size_t i = 0; i < 16; i++)
+            for (size_t i = 0; i < HOSTER_MAX_LISTEN; i++)
                 if (srv->listen_fds[t][i] >= 0)
                     close(srv->listen_fds[t][i]);
     free(srv->listen_fds);

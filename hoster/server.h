@@ -3,6 +3,8 @@
 #ifndef DCN_SERVER_H
 #define DCN_SERVER_H
 
+#include "config.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -21,7 +23,7 @@ struct server {
     struct event_base *base;      /* main thread's loop */
     struct worker **workers;
     unsigned num_workers;
-    int (*listen_fds)[16];        /* [worker][listener]: one SO_REUSEPORT socket each; --listen, then --ops-listen */
+    int (*listen_fds)[HOSTER_MAX_LISTEN];        /* [worker][listener]: one SO_REUSEPORT socket each; --listen, then --ops-listen */
     struct fleet *fleet;          /* hosted versions and adoption (fleet.h) */
     pthread_mutex_t root_lock;    /* guards root and the reference a worker takes on it */
     struct content_root *root;    /* current content root */
@@ -46,6 +48,10 @@ struct content_root *server_acquire_root(struct server *srv);
 
 /* Ready: not stopping and <root>/<repo-path>/config is a readable file. */
 bool server_is_ready(struct server *srv, const struct content_root *root);
+
+/* Points per_worker[i] at each worker's metrics; returns how many. */
+struct metrics;
+unsigned server_worker_metrics(struct server *srv, struct metrics *per_worker[HOSTER_MAX_THREADS]);
 
 /* The symlink policy in force, as /-/status names it: "inside-root" or
  * "follow". */

@@ -1,8 +1,8 @@
 #include "static_file.h"
 
 #include "conditional.h"
+#include "content_addressed.h"
 #include "config.h"
-#include "conn.h"
 #include "content_root.h"
 #include "dir_listing.h"
 #include "file_cache.h"
@@ -39,49 +39,33 @@ struct representation {
     int fd;                    /* ...in this file (owned: closed or handed to a file segment) */
 };
 
-static bool has_prefix(const char *s, size_t len, const char *prefix)
-{
-    size_t n = strlen(prefix);
-    return len >= n && !memcmp(s, prefix, n);
-}
-
-bool static_file_is_immutable(const char *repo_path, const char *path, size_t path_len)
-{
-    size_t rl = strlen(repo_path);
-    if (rl) {
-        if (path_len <= rl || memcmp(path, repo_path, rl) || path[rl] != '/')
-            return false;
-        path += rl + 1;
-        path_len -= rl + 1;
-    }
-    return has_prefix(path, path_len, "objects/") || has_prefix(path, path_len, "deltas/") ||
-           has_prefix(path, path_len, "delta-indexes/");
-}
-
 static const char *content_type_for(const char *path, size_t len)
 {
+#define EXT(ext, type) {ext, sizeof ext - 1, type}
     static const struct {
         const char *ext;
+        size_t len;
         const char *type;
     } types[] = {
-        {".json", "application/json"},   {".html", "text/html; charset=utf-8"},
-        {".txt", "text/plain; charset=utf-8"}, {".ks", "text/plain; charset=utf-8"},
-        {".xml", "application/xml"},     {".css", "text/css"},
-        {".js", "text/javascript"},      {".svg", "image/svg+xml"},
-        {".png", "image/png"},           {".iso", "application/vnd.efi.iso"},
-        {".asc", "text/plain; charset=utf-8"},
+        EXT(".json", "application/json"),   EXT(".html", "text/html; charset=utf-8"),
+        EXT(".txt", "text/plain; charset=utf-8"), EXT(".ks", "text/plain; charset=utf-8"),
+        EXT(".xml", "application/xml"),     EXT(".css", "text/css"),
+        EXT(".js", "text/javascript"),      EXT(".svg", "image/svg+xml"),
+        EXT(".png", "image/png"),           EXT(".iso", "application/vnd.efi.iso"),
+        EXT(".asc", "text/plain; charset=utf-8"),
     };
-    const char *dot = NULL;
-    for (size_t i = len; i > 0 && path[i - 1] != '/'; i--) {
-        if (path[i - 1] == '.') {
-            dot = path + i - 1;
-            break;
-        }
-    }
-    if (dot)
-        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-            if (!strcmp(dot, types[i].ext))
-                return types[i].type;
+#undef EXT
+    size_t dot = len;
+    while (dot > 0 && path[dot - 1] != '/' && path[dot - 1] != '.')
+        dot--;
+    if (dot == 0 || path[dot - 1] != '.')
+        return "application/octet-stream";
+    dot--;
+    /* lengths first: an object's ".filez", ".dirtree" matches none, and
+     * costs no string compare */
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (len - dot == types[i].len && !memcmp(path + dot, types[i].ext, types[i].len))
+            return types[i].type;
     return "application/octet-stream";
 }
 
@@ -162,8 +146,7 @@ static void send_ranges(struct request *r, struct representation *rep, const str
                                 (unsigned long long)ranges[0].first, (unsigned long long)ranges[0].last,
                                 (unsigned long long)rep->size);
     } else {
-        snprintf(boundary, sizeof boundary, "dcn%016llx%08llx", (unsigned long long)r->start_ns,
-                 (unsigned long long)r->conn->bytes_queued);
+        snprintf(boundary, sizeof boundary, "dcn%016llx%08x", (unsigned long long)r->start_ns, w->id);
         for (size_t i = 0; i < n; i++) {
             char part[256];
             body_len += (uint64_t)snprintf(part, sizeof part, "\r\n--%s\r\nContent-Type: %s\r\nContent-Range: bytes %llu-%llu/%llu\r\n\r\n",
@@ -185,13 +168,13 @@ static void send_ranges(struct request *r, struct representation *rep, const str
         respond_send(r, 206, h, len, rep->mem + ranges[0].first, body_len);
         return;
     }
-    struct evbuffer *out = conn_output(r->conn);
+    struct evbuffer *out = respond_output(r);
     struct evbuffer_file_segment *seg = NULL;
     if (!rep->mem) {
         seg = evbuffer_file_segment_new(rep->fd, 0, (ev_off_t)rep->size, EVBUF_FS_CLOSE_ON_FREE);
         if (!seg) {
             close_body(rep);
-            respond_error(r->conn, r, 500);
+            respond_error(r, 500);
             return;
         }
         rep->fd = -1; /* the segment owns it */
@@ -211,11 +194,7 @@ static void send_ranges(struct request *r, struct representation *rep, const str
     }
     if (seg)
         evbuffer_file_segment_free(seg); /* the buffer holds its own references */
-    if (rc)
-        r->conn->broken = true;
-    struct response_info ri;
-    respond_info(r, 206, body_len, &ri);
-    conn_queued(r->conn, evbuffer_get_length(out) - before, &ri);
+    respond_queued(r, 206, body_len, evbuffer_get_length(out) - before, rc == 0);
 }
 
 static void send_full(struct request *r, struct representation *rep)
@@ -229,29 +208,23 @@ static void send_full(struct request *r, struct representation *rep)
             {(void *)rep->head_tail, rep->head_tail_len},
             {(void *)rep->mem, r->head_only ? 0 : rep->size},
         };
-        struct response_info ri;
-        respond_info(r, 200, r->head_only ? 0 : rep->size, &ri);
         close_body(rep);
-        conn_send_iov(r->conn, iov, iov[2].iov_len ? 3 : 2, &ri);
+        respond_iov(r, 200, iov, iov[2].iov_len ? 3 : 2, iov[2].iov_len);
         return;
     }
-    struct evbuffer *out = conn_output(r->conn);
+    struct evbuffer *out = respond_output(r);
     size_t before = evbuffer_get_length(out);
     int rc = evbuffer_add(out, h, begin) | evbuffer_add(out, rep->head_tail, rep->head_tail_len);
     struct evbuffer_file_segment *seg = evbuffer_file_segment_new(rep->fd, 0, (ev_off_t)rep->size, EVBUF_FS_CLOSE_ON_FREE);
     if (!seg) {
         close_body(rep);
-        r->conn->broken = true;
+        rc = -1;
     } else {
         rep->fd = -1;
         rc |= evbuffer_add_file_segment(out, seg, 0, (ev_off_t)rep->size);
         evbuffer_file_segment_free(seg);
     }
-    if (rc)
-        r->conn->broken = true;
-    struct response_info ri;
-    respond_info(r, 200, rep->size, &ri);
-    conn_queued(r->conn, evbuffer_get_length(out) - before, &ri);
+    respond_queued(r, 200, rep->size, evbuffer_get_length(out) - before, rc == 0);
 }
 
 /* The request's validators and Range decide between 304, 416, 206, 200. */
@@ -309,126 +282,153 @@ static void rep_from_entry(struct representation *rep, const struct file_cache_e
     };
 }
 
-void static_file_send_memory(struct request *r, const char *body, const struct stat *st)
+/* rep for a file with stat st, its 200 head tail built into head_tail
+ * (HEAD_TAIL_MAX bytes); the body (mem or fd) is the caller's to set. */
+static void rep_from_stat(struct representation *rep, char *head_tail, const char *ctype, const struct stat *st,
+                          bool immutable)
 {
-    const char *ctype = content_type_for(r->path, r->path_len);
-    char head_tail[HEAD_TAIL_MAX];
     size_t voff, vlen, eoff, elen;
-    size_t tail_len = build_head_tail(head_tail, ctype, st, false, &voff, &vlen, &eoff, &elen);
-    struct representation rep = {
+    size_t tail_len = build_head_tail(head_tail, ctype, st, immutable, &voff, &vlen, &eoff, &elen);
+    *rep = (struct representation){
         .size = (uint64_t)st->st_size, .mtime = st->st_mtim.tv_sec, .content_type = ctype,
         .etag = head_tail + eoff, .etag_len = elen,
         .head_tail = head_tail, .head_tail_len = tail_len,
         .validators = head_tail + voff, .validators_len = vlen,
-        .mem = body ? body : "", .fd = -1,
+        .fd = -1,
     };
+}
+
+void static_file_send_memory(struct request *r, const char *body, const struct stat *st)
+{
+    char head_tail[HEAD_TAIL_MAX];
+    struct representation rep;
+    rep_from_stat(&rep, head_tail, content_type_for(r->path, r->path_len), st, false);
+    rep.mem = body ? body : "";
     send_representation(r, &rep);
+}
+
+/* The worker's cache entry for r's path while it is still what the path
+ * leads to (counted as a hit), else NULL (a miss; a stale entry is
+ * dropped). */
+static struct file_cache_entry *cache_lookup(struct request *r)
+{
+    struct worker *w = r->w;
+    struct file_cache_entry *e = file_cache_get(w->cache, r->path, r->path_len);
+    if (e) {
+        /* The content watch drops caches when such files change; without
+         * it (inotify limits), or for a file that is a symlink, one stat
+         * of what the path leads to now, still no open/read/close. */
+        struct stat st;
+        if ((!e->verify && atomic_load_explicit(&w->srv->cache_trusted, memory_order_relaxed)) ||
+            (fstatat(r->root->fd, r->path, &st, 0) == 0 && file_cache_entry_fresh(e, &st))) {
+            metrics_add(&w->metrics.cache_hits, 1);
+            return e;
+        }
+        file_cache_remove(w->cache, e);
+    }
+    metrics_add(&w->metrics.cache_misses, 1);
+    return NULL;
+}
+
+/* Reads the small file fd (stat st) into a new cache entry for r's path
+ * and answers from it. False when the cache has no room: nothing was sent
+ * and fd is still open; otherwise fd is closed. */
+static bool cache_fill_and_send(struct request *r, int fd, const struct stat *st, const char *ctype)
+{
+    struct worker *w = r->w;
+    struct file_cache_entry *e = file_cache_put(w->cache, r->path, r->path_len, HEAD_TAIL_MAX, (size_t)st->st_size);
+    if (!e)
+        return false;
+    if (!read_all(fd, e->body, (size_t)st->st_size)) {
+        file_cache_remove(w->cache, e);
+        close(fd);
+        respond_error(r, 500);
+        return true;
+    }
+    close(fd);
+    size_t voff, vlen, eoff, elen;
+    e->head_tail_len = build_head_tail(e->head_tail, ctype, st, true, &voff, &vlen, &eoff, &elen);
+    e->validators = e->head_tail + voff;
+    e->validators_len = vlen;
+    e->etag = e->head_tail + eoff;
+    e->etag_len = elen;
+    e->dev = st->st_dev;
+    e->ino = st->st_ino;
+    e->size = st->st_size;
+    e->mtime = st->st_mtim;
+    e->ctime = st->st_ctim;
+    /* A file that is itself a link can change where it leads
+     * without an event in any watched directory. */
+    struct stat lst;
+    e->verify = fstatat(r->root->fd, r->path, &lst, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(lst.st_mode);
+    struct representation rep;
+    rep_from_entry(&rep, e);
+    send_representation(r, &rep);
+    return true;
+}
+
+/* Opens r's path: the descriptor of a regular file with its stat in st,
+ * or -1 when the request was answered instead (not there, refused, a
+ * directory: its listing or 403). */
+static int open_regular(struct request *r, struct stat *st)
+{
+    int fd = content_root_openat(r->root, r->path, O_RDONLY | O_NONBLOCK);
+    if (fd < 0) {
+        respond_open_failed(r, errno);
+        return -1;
+    }
+    if (fstat(fd, st) < 0) {
+        int err = errno;
+        close(fd);
+        respond_open_failed(r, err);
+        return -1;
+    }
+    if (S_ISDIR(st->st_mode) && r->cfg->list_dirs) {
+        dir_listing_respond(r, fd); /* takes fd */
+        return -1;
+    }
+    if (!S_ISREG(st->st_mode) || r->trailing_slash) {
+        close(fd);
+        respond_error(r, S_ISREG(st->st_mode) ? 404 : 403); /* a directory without --list-dirs: 403 */
+        return -1;
+    }
+    return fd;
 }
 
 void static_file_respond(struct request *r)
 {
     struct worker *w = r->w;
-    const struct hoster_config *cfg = w->srv->cfg;
-    bool immutable = static_file_is_immutable(cfg->repo_path, r->path, r->path_len);
+    bool immutable = content_addressed_path(r->cfg->repo_path, r->path, r->path_len);
     bool cacheable = immutable && w->cache && !r->trailing_slash;
-    struct stat st;
     struct representation rep;
-
     if (cacheable) {
-        struct file_cache_entry *e = file_cache_get(w->cache, r->path, r->path_len);
+        struct file_cache_entry *e = cache_lookup(r);
         if (e) {
-            /* The content watch drops caches when such files change; without
-             * it (inotify limits), or for a file that is a symlink, one stat
-             * of what the path leads to now, still no open/read/close. */
-            if ((!e->verify && atomic_load_explicit(&w->srv->cache_trusted, memory_order_relaxed)) ||
-                (fstatat(r->root->fd, r->path, &st, 0) == 0 && file_cache_entry_fresh(e, &st))) {
-                metrics_add(&w->metrics.cache_hits, 1);
-                rep_from_entry(&rep, e);
-                send_representation(r, &rep);
-                return;
-            }
-            file_cache_remove(w->cache, e);
-        }
-        metrics_add(&w->metrics.cache_misses, 1);
-    }
-
-    int fd = content_root_openat(r->root, r->path, O_RDONLY | O_NONBLOCK);
-    if (fd < 0) {
-        respond_open_failed(r, errno);
-        return;
-    }
-    if (fstat(fd, &st) < 0) {
-        close(fd);
-        respond_error(r->conn, r, 500);
-        return;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        if (cfg->list_dirs)
-            dir_listing_respond(r, fd); /* takes fd */
-        else {
-            close(fd);
-            respond_error(r->conn, r, 403);
-        }
-        return;
-    }
-    if (!S_ISREG(st.st_mode) || r->trailing_slash) {
-        close(fd);
-        respond_error(r->conn, r, S_ISREG(st.st_mode) ? 404 : 403);
-        return;
-    }
-
-    const char *ctype = content_type_for(r->path, r->path_len);
-    bool small = (size_t)st.st_size < cfg->sendfile_min;
-    if (small && cacheable) {
-        struct file_cache_entry *e = file_cache_put(w->cache, r->path, r->path_len, HEAD_TAIL_MAX, (size_t)st.st_size);
-        if (e) {
-            if (!read_all(fd, e->body, (size_t)st.st_size)) {
-                file_cache_remove(w->cache, e);
-                close(fd);
-                respond_error(r->conn, r, 500);
-                return;
-            }
-            close(fd);
-            size_t voff, vlen, eoff, elen;
-            e->head_tail_len = build_head_tail(e->head_tail, ctype, &st, true, &voff, &vlen, &eoff, &elen);
-            e->validators = e->head_tail + voff;
-            e->validators_len = vlen;
-            e->etag = e->head_tail + eoff;
-            e->etag_len = elen;
-            e->dev = st.st_dev;
-            e->ino = st.st_ino;
-            e->size = st.st_size;
-            e->mtime = st.st_mtim;
-            e->ctime = st.st_ctim;
-            /* A file that is itself a link can change where it leads
-             * without an event in any watched directory. */
-            struct stat lst;
-            e->verify = fstatat(r->root->fd, r->path, &lst, AT_SYMLINK_NOFOLLOW) != 0 || S_ISLNK(lst.st_mode);
             rep_from_entry(&rep, e);
             send_representation(r, &rep);
             return;
         }
     }
-
+    struct stat st;
+    int fd = open_regular(r, &st);
+    if (fd < 0)
+        return;
+    const char *ctype = content_type_for(r->path, r->path_len);
+    bool small = (size_t)st.st_size < r->cfg->sendfile_min;
+    if (small && cacheable && cache_fill_and_send(r, fd, &st, ctype))
+        return;
     char head_tail[HEAD_TAIL_MAX];
-    size_t voff, vlen, eoff, elen;
-    size_t tail_len = build_head_tail(head_tail, ctype, &st, immutable, &voff, &vlen, &eoff, &elen);
-    rep = (struct representation){
-        .size = (uint64_t)st.st_size, .mtime = st.st_mtim.tv_sec, .content_type = ctype,
-        .etag = head_tail + eoff, .etag_len = elen,
-        .head_tail = head_tail, .head_tail_len = tail_len,
-        .validators = head_tail + voff, .validators_len = vlen,
-        .fd = fd,
-    };
+    rep_from_stat(&rep, head_tail, ctype, &st, immutable);
     if (small) {
-        if (!read_all(fd, w->file_buf, (size_t)st.st_size)) {
-            close(fd);
-            respond_error(r->conn, r, 500);
+        bool read = read_all(fd, w->file_buf, (size_t)st.st_size);
+        close(fd);
+        if (!read) {
+            respond_error(r, 500);
             return;
         }
-        close(fd);
-        rep.fd = -1;
         rep.mem = w->file_buf;
+    } else {
+        rep.fd = fd;
     }
     send_representation(r, &rep);
 }

@@ -1,6 +1,7 @@
-/* static_file: files under the root: resolve beneath the root, cache policy,
- * conditional and range decisions, then the body from the worker's cache,
- * from memory, or by sendfile. */
+/* static_file: the handler for files under the root: resolve beneath the
+ * root, cache policy (content_addressed.h), conditional and range
+ * decisions, then the body from the worker's cache, from memory, or by
+ * sendfile, answered through respond.h. */
 #ifndef DCN_STATIC_FILE_H
 #define DCN_STATIC_FILE_H
 
@@ -16,9 +17,5 @@ void static_file_respond(struct request *r);
  * revalidated, never "immutable"). */
 struct stat;
 void static_file_send_memory(struct request *r, const char *body, const struct stat *st);
-
-/* Content-addressed (never changing) path: under <repo>/objects/,
- * <repo>/deltas/ or <repo>/delta-indexes/. */
-bool static_file_is_immutable(const char *repo_path, const char *path, size_t path_len);
 
 #endif

@@ -243,7 +243,7 @@ void summary_pair_respond(struct request *r, enum summary_path which)
         c->paired = NULL;
     } else {
         int err = 0;
-        p = store_get(r->w->srv->summaries, r->root, r->w->srv->cfg->repo_path, &err);
+        p = store_get(r->w->srv->summaries, r->root, r->cfg->repo_path, &err);
         summary_pair_forget(c);
         if (!p) {
             if (err == EFBIG || err == EISDIR)

@@ -5,6 +5,7 @@
 #define DCN_WORKER_H
 
 #include "access_log.h"
+#include "config.h"
 #include "metrics.h"
 
 #include <pthread.h>
@@ -28,7 +29,7 @@ struct worker {
     unsigned id;
     pthread_t thread;
     struct event_base *base;
-    struct evconnlistener *listeners[16];
+    struct evconnlistener *listeners[HOSTER_MAX_LISTEN];
     size_t num_listeners;
     bool accepting;                /* listeners enabled */
     unsigned max_conns;            /* this worker's share of --max-connections */
@@ -40,7 +41,6 @@ struct worker {
     struct event *resume_ev;       /* re-enables accepts after a pause for lack of descriptors */
     bool short_of_fds;             /* accept() failed with EMFILE/ENFILE since the last success (logged once) */
     bool draining;                 /* this worker has acted on srv->draining */
-    bool force_close;              /* drain timeout: drop everything now */
     struct content_root *root;     /* the root this worker serves, referenced */
     struct file_cache *cache;      /* NULL when --cache-size 0 */
     unsigned link_warned;          /* kinds of symlink refusal already explained on stderr (respond.c) */

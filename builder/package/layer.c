@@ -407,31 +407,3 @@ out:
     archive_read_free(a);
     return ok;
 }
-
-char *dcn_file_sha256(const char *path, GError **error)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        int err = errno;
-        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "reading %s: %s", path, g_strerror(err));
-        return NULL;
-    }
-    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
-    static __thread guchar buf[1 << 16];
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int err = errno;
-            close(fd);
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "reading %s: %s", path, g_strerror(err));
-            return NULL;
-        }
-        if (n == 0)
-            break;
-        g_checksum_update(sum, buf, (gssize)n);
-    }
-    close(fd);
-    return checksum_digest(sum);
-}

@@ -66,7 +66,4 @@ gboolean dcn_layer_write(const DcnOciLayout *layout, GPtrArray *entries, DcnLaye
  * GINT64 size, as a gint64 * allocated with g_new) with its regular files. */
 gboolean dcn_layer_list(const char *blob_path, GHashTable *paths, GError **error);
 
-/* "sha256:<hex>" of a file's bytes, streaming. */
-char *dcn_file_sha256(const char *path, GError **error);
-
 #endif
