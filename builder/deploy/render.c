@@ -1,6 +1,7 @@
 /* render: see render.h. */
 #include "render.h"
 #include "error.h"
+#include "json.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -150,25 +151,6 @@ JsonArray *dcn_yaml_to_json(const char *text, gsize len, const char *name, GErro
 
 /* ---- looking at the objects ---- */
 
-static JsonObject *obj_at(JsonObject *o, const char *member)
-{
-    JsonNode *n = o ? json_object_get_member(o, member) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static JsonArray *arr_at(JsonObject *o, const char *member)
-{
-    JsonNode *n = o ? json_object_get_member(o, member) : NULL;
-    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
-static const char *str_at(JsonObject *o, const char *member)
-{
-    JsonNode *n = o ? json_object_get_member(o, member) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                        : NULL;
-}
-
 static char *scalar_text(JsonObject *o, const char *member)
 {
     JsonNode *n = o ? json_object_get_member(o, member) : NULL;
@@ -189,8 +171,8 @@ static gboolean selects(JsonObject *selector, JsonObject *labels)
     GList *keys = json_object_get_members(selector);
     gboolean all = TRUE;
     for (GList *l = keys; l && all; l = l->next) {
-        const char *want = str_at(selector, l->data);
-        const char *have = str_at(labels, l->data);
+        const char *want = dcn_json_str(selector, l->data);
+        const char *have = dcn_json_str(labels, l->data);
         all = want && have && g_str_equal(want, have);
     }
     g_list_free(keys);
@@ -204,7 +186,7 @@ static char *selector_text(JsonObject *match)
     keys = g_list_sort(keys, (GCompareFunc)strcmp);
     for (GList *l = keys; l; l = l->next)
         g_string_append_printf(s, "%s%s=%s", s->len ? "," : "", (char *)l->data,
-                               str_at(match, l->data) ? str_at(match, l->data) : "");
+                               dcn_json_str(match, l->data) ? dcn_json_str(match, l->data) : "");
     g_list_free(keys);
     return g_string_free(s, FALSE);
 }
@@ -215,21 +197,21 @@ gboolean dcn_render_analyse(JsonArray *objects, const char *image, DcnRendered *
     guint n = json_array_get_length(objects);
     for (guint i = 0; i < n; i++) {
         JsonObject *o = json_array_get_object_element(objects, i);
-        const char *kind = str_at(o, "kind");
-        JsonObject *meta = obj_at(o, "metadata");
-        const char *name = str_at(meta, "name");
-        if (!kind || !name || !str_at(o, "apiVersion")) {
+        const char *kind = dcn_json_str(o, "kind");
+        JsonObject *meta = dcn_json_obj(o, "metadata");
+        const char *name = dcn_json_str(meta, "name");
+        if (!kind || !name || !dcn_json_str(o, "apiVersion")) {
             g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                         "rendered object %u has no apiVersion, kind or metadata.name", i + 1);
             return FALSE;
         }
         if (!g_str_equal(kind, "Deployment"))
             continue;
-        JsonObject *tmpl = obj_at(obj_at(o, "spec"), "template");
-        JsonArray *containers = arr_at(obj_at(tmpl, "spec"), "containers");
+        JsonObject *tmpl = dcn_json_obj(dcn_json_obj(o, "spec"), "template");
+        JsonArray *containers = dcn_json_arr(dcn_json_obj(tmpl, "spec"), "containers");
         for (guint c = 0; containers && c < json_array_get_length(containers); c++) {
             JsonObject *ct = json_array_get_object_element(containers, c);
-            if (g_strcmp0(str_at(ct, "name"), DCN_DEPLOY_CONTAINER) != 0)
+            if (g_strcmp0(dcn_json_str(ct, "name"), DCN_DEPLOY_CONTAINER) != 0)
                 continue;
             if (r->deployment) {
                 g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
@@ -237,7 +219,7 @@ gboolean dcn_render_analyse(JsonArray *objects, const char *image, DcnRendered *
                             r->deployment, name, DCN_DEPLOY_CONTAINER);
                 return FALSE;
             }
-            const char *img = str_at(ct, "image");
+            const char *img = dcn_json_str(ct, "image");
             if (g_strcmp0(img, image) != 0) {
                 g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                             "Deployment %s container '%s': image is '%s' after rendering, expected %s (does the "
@@ -246,9 +228,9 @@ gboolean dcn_render_analyse(JsonArray *objects, const char *image, DcnRendered *
                 return FALSE;
             }
             r->deployment = g_strdup(name);
-            r->ns = g_strdup(str_at(meta, "namespace"));
-            JsonObject *match = obj_at(obj_at(obj_at(o, "spec"), "selector"), "matchLabels");
-            pod_labels = obj_at(obj_at(tmpl, "metadata"), "labels");
+            r->ns = g_strdup(dcn_json_str(meta, "namespace"));
+            JsonObject *match = dcn_json_obj(dcn_json_obj(dcn_json_obj(o, "spec"), "selector"), "matchLabels");
+            pod_labels = dcn_json_obj(dcn_json_obj(tmpl, "metadata"), "labels");
             if (!match || !selects(match, pod_labels)) {
                 g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                             "Deployment %s: spec.selector.matchLabels missing or not matching the pod labels", name);
@@ -264,31 +246,31 @@ gboolean dcn_render_analyse(JsonArray *objects, const char *image, DcnRendered *
     }
     for (guint i = 0; i < n; i++) {
         JsonObject *o = json_array_get_object_element(objects, i);
-        const char *kind = str_at(o, "kind");
-        const char *name = str_at(obj_at(o, "metadata"), "name");
-        JsonObject *spec = obj_at(o, "spec");
-        if (g_str_equal(kind, "Service") && !r->service && selects(obj_at(spec, "selector"), pod_labels)) {
-            JsonArray *ports = arr_at(spec, "ports");
+        const char *kind = dcn_json_str(o, "kind");
+        const char *name = dcn_json_str(dcn_json_obj(o, "metadata"), "name");
+        JsonObject *spec = dcn_json_obj(o, "spec");
+        if (g_str_equal(kind, "Service") && !r->service && selects(dcn_json_obj(spec, "selector"), pod_labels)) {
+            JsonArray *ports = dcn_json_arr(spec, "ports");
             JsonObject *p0 = ports && json_array_get_length(ports) ? json_array_get_object_element(ports, 0) : NULL;
             r->service = g_strdup(name);
-            r->service_port = str_at(p0, "name") ? g_strdup(str_at(p0, "name")) : scalar_text(p0, "port");
+            r->service_port = dcn_json_str(p0, "name") ? g_strdup(dcn_json_str(p0, "name")) : scalar_text(p0, "port");
             for (guint k = 0; ports && k < json_array_get_length(ports); k++) {
-                const char *pname = str_at(json_array_get_object_element(ports, k), "name");
+                const char *pname = dcn_json_str(json_array_get_object_element(ports, k), "name");
                 r->ops_port |= pname && g_str_equal(pname, "ops");
             }
         } else if (g_str_equal(kind, "Route") && (!r->route_kind || g_str_equal(r->route_kind, "ingress"))) {
             g_free(r->route_kind), g_free(r->route_name), g_free(r->url);
             r->route_kind = g_strdup("route");
             r->route_name = g_strdup(name);
-            const char *host = str_at(spec, "host");
-            r->url = host ? g_strdup_printf("%s://%s", obj_at(spec, "tls") ? "https" : "http", host) : NULL;
+            const char *host = dcn_json_str(spec, "host");
+            r->url = host ? g_strdup_printf("%s://%s", dcn_json_obj(spec, "tls") ? "https" : "http", host) : NULL;
         } else if (g_str_equal(kind, "Ingress") && !r->route_kind) {
-            JsonArray *rules = arr_at(spec, "rules");
+            JsonArray *rules = dcn_json_arr(spec, "rules");
             JsonObject *r0 = rules && json_array_get_length(rules) ? json_array_get_object_element(rules, 0) : NULL;
-            const char *host = str_at(r0, "host");
+            const char *host = dcn_json_str(r0, "host");
             r->route_kind = g_strdup("ingress");
             r->route_name = g_strdup(name);
-            r->url = host ? g_strdup_printf("%s://%s", arr_at(spec, "tls") ? "https" : "http", host) : NULL;
+            r->url = host ? g_strdup_printf("%s://%s", dcn_json_arr(spec, "tls") ? "https" : "http", host) : NULL;
         }
     }
     if (!r->service) {

@@ -2,6 +2,7 @@
 #include "rollout.h"
 #include "cmd.h"
 #include "error.h"
+#include "json.h"
 #include "kube_output.h"
 #include "verify.h"
 
@@ -80,35 +81,21 @@ DcnRendered *dcn_rollout_render(DcnRollout *r, const DcnRolloutTarget *t, GError
 
 /* ---- reading objects ---- */
 
-static JsonObject *member_obj(JsonObject *o, const char *m)
-{
-    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static const char *member_str(JsonObject *o, const char *m)
-{
-    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                        : NULL;
-}
-
 const char *dcn_rollout_object_image(JsonObject *o)
 {
-    JsonObject *pod = member_obj(member_obj(member_obj(o, "spec"), "template"), "spec");
-    JsonNode *cn = pod ? json_object_get_member(pod, "containers") : NULL;
-    JsonArray *cs = cn && JSON_NODE_HOLDS_ARRAY(cn) ? json_node_get_array(cn) : NULL;
+    JsonObject *pod = dcn_json_obj(dcn_json_obj(dcn_json_obj(o, "spec"), "template"), "spec");
+    JsonArray *cs = dcn_json_arr(pod, "containers");
     for (guint i = 0; cs && i < json_array_get_length(cs); i++) {
-        JsonNode *c = json_array_get_element(cs, i);
-        if (JSON_NODE_HOLDS_OBJECT(c) && g_strcmp0(member_str(json_node_get_object(c), "name"), DCN_DEPLOY_CONTAINER) == 0)
-            return member_str(json_node_get_object(c), "image");
+        JsonObject *c = dcn_json_arr_obj(cs, i);
+        if (g_strcmp0(dcn_json_str(c, "name"), DCN_DEPLOY_CONTAINER) == 0)
+            return dcn_json_str(c, "image");
     }
     return NULL;
 }
 
 const char *dcn_rollout_object_annotation(JsonObject *o, const char *key)
 {
-    return member_str(member_obj(member_obj(member_obj(member_obj(o, "spec"), "template"), "metadata"), "annotations"),
+    return dcn_json_str(dcn_json_obj(dcn_json_obj(dcn_json_obj(dcn_json_obj(o, "spec"), "template"), "metadata"), "annotations"),
                       key);
 }
 
@@ -158,10 +145,10 @@ static char *verify_url(DcnRollout *r, const DcnRendered *rd, GError **error)
         g_autoptr(JsonObject) route = dcn_kube_parse_object(out, strlen(out), obj, error);
         if (!route)
             return NULL;
-        JsonObject *spec = member_obj(route, "spec");
-        const char *host = member_str(spec, "host");
+        JsonObject *spec = dcn_json_obj(route, "spec");
+        const char *host = dcn_json_str(spec, "host");
         if (host)
-            return g_strdup_printf("%s://%s", member_obj(spec, "tls") ? "https" : "http", host);
+            return g_strdup_printf("%s://%s", dcn_json_obj(spec, "tls") ? "https" : "http", host);
     }
     return NULL;
 }
@@ -248,8 +235,8 @@ JsonArray *dcn_rollout_history(DcnRollout *r)
         return json_array_new();
     JsonNode *root = json_parser_get_root(p);
     JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-    JsonNode *d = o ? json_object_get_member(o, "rollouts") : NULL;
-    return d && JSON_NODE_HOLDS_ARRAY(d) ? json_array_ref(json_node_get_array(d)) : json_array_new();
+    JsonArray *d = dcn_json_arr(o, "rollouts");
+    return d ? json_array_ref(d) : json_array_new();
 }
 
 static gboolean history_add(DcnRollout *r, const DcnRolloutTarget *t, GError **error)
@@ -259,9 +246,8 @@ static gboolean history_add(DcnRollout *r, const DcnRolloutTarget *t, GError **e
     guint n = json_array_get_length(old);
     for (guint i = n > HISTORY_MAX - 1 ? n - (HISTORY_MAX - 1) : 0; i < n; i++)
         json_array_add_element(keep, json_node_copy(json_array_get_element(old, i)));
-    JsonNode *lastn = n ? json_array_get_element(old, n - 1) : NULL;
-    if (lastn && JSON_NODE_HOLDS_OBJECT(lastn) &&
-        g_strcmp0(member_str(json_node_get_object(lastn), "image"), t->image) == 0) {
+    JsonObject *last = n ? dcn_json_arr_obj(old, n - 1) : NULL;
+    if (last && g_strcmp0(dcn_json_str(last, "image"), t->image) == 0) {
         json_array_unref(keep);
         return TRUE; /* a rerun: nothing new */
     }

@@ -8,6 +8,7 @@
  * one source of the Deployment's configuration. Content-level problems are
  * for `rollback` instead: see docs/rollout.md. */
 #include "error.h"
+#include "json.h"
 #include "kube_output.h"
 #include "rollout.h"
 
@@ -16,13 +17,6 @@
 
 typedef DcnKubePastImage Candidate;
 #define candidate_free dcn_kube_past_image_free
-
-static const char *str_member(JsonObject *o, const char *m)
-{
-    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                        : NULL;
-}
 
 static gboolean has_image(GPtrArray *cands, const char *image)
 {
@@ -54,15 +48,14 @@ static GPtrArray *candidates(DcnRollout *r, const DcnRendered *rd, const char *c
     /* ReplicaSets beyond revisionHistoryLimit are gone: the local record goes further back */
     g_autoptr(JsonArray) hist = dcn_rollout_history(r);
     for (guint i = json_array_get_length(hist); i-- > 0;) {
-        JsonNode *n = json_array_get_element(hist, i);
-        JsonObject *h = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-        const char *image = str_member(h, "image");
+        JsonObject *h = dcn_json_arr_obj(hist, i);
+        const char *image = dcn_json_str(h, "image");
         if (!image || !dcn_image_is_pinned(image) || (current && g_str_equal(image, current)) || has_image(cands, image))
             continue;
         Candidate *c = g_new0(Candidate, 1);
         c->image = g_strdup(image);
-        c->version = g_strdup(str_member(h, "version"));
-        c->commit = g_strdup(str_member(h, "commit"));
+        c->version = g_strdup(dcn_json_str(h, "version"));
+        c->commit = g_strdup(dcn_json_str(h, "commit"));
         g_ptr_array_add(cands, c);
     }
     return cands;

@@ -22,6 +22,7 @@
  * Last-Modified/ETag from dcn-hoster on every version), and the config's
  * "created" is that timestamp too. */
 #include "error.h"
+#include "json.h"
 #include "layer.h"
 #include "oci.h"
 #include "repo.h"
@@ -96,24 +97,6 @@ static void new_layer_free(NewLayer *l)
     g_free(l);
 }
 
-static const char *str_member(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n) : NULL;
-}
-
-static JsonObject *obj_member(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static JsonArray *arr_member(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
 static char *iso_time(gint64 t)
 {
     g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(t);
@@ -125,14 +108,14 @@ static char *iso_time(gint64 t)
 static PrevImage *load_image(const DcnOciLayout *layout, JsonObject *desc, GError **error)
 {
     g_autoptr(PrevImage) p = g_new0(PrevImage, 1);
-    JsonObject *ann = obj_member(desc, "annotations");
-    p->tag = g_strdup(str_member(ann, DCN_OCI_REF_NAME));
-    p->commit = g_strdup(str_member(ann, LBL_COMMIT));
-    const char *digest = str_member(desc, "digest");
+    JsonObject *ann = dcn_json_obj(desc, "annotations");
+    p->tag = g_strdup(dcn_json_str(ann, DCN_OCI_REF_NAME));
+    p->commit = g_strdup(dcn_json_str(ann, LBL_COMMIT));
+    const char *digest = dcn_json_str(desc, "digest");
     if (!(p->manifest = dcn_oci_read_json_blob(layout, digest, error)))
         return g_prefix_error(error, "image %s: ", p->tag ? p->tag : "?"), NULL;
-    JsonObject *cfg = obj_member(p->manifest, "config");
-    if (!(p->config = dcn_oci_read_json_blob(layout, str_member(cfg, "digest"), error)))
+    JsonObject *cfg = dcn_json_obj(p->manifest, "config");
+    if (!(p->config = dcn_oci_read_json_blob(layout, dcn_json_str(cfg, "digest"), error)))
         return g_prefix_error(error, "image %s: config: ", p->tag ? p->tag : "?"), NULL;
     return g_steal_pointer(&p);
 }
@@ -142,12 +125,12 @@ static PrevImage *load_image(const DcnOciLayout *layout, JsonObject *desc, GErro
 static PrevImage *find_previous(const DcnOciLayout *layout, JsonObject *index, GPtrArray *history, const char *tag,
                                 GError **error)
 {
-    JsonArray *m = arr_member(index, "manifests");
+    JsonArray *m = dcn_json_arr(index, "manifests");
     int best = -1;
     guint best_rank = G_MAXUINT;
     for (guint i = 0; m && i < json_array_get_length(m); i++) {
-        JsonObject *ann = obj_member(json_array_get_object_element(m, i), "annotations");
-        const char *commit = str_member(ann, LBL_COMMIT), *t = str_member(ann, DCN_OCI_REF_NAME);
+        JsonObject *ann = dcn_json_obj(json_array_get_object_element(m, i), "annotations");
+        const char *commit = dcn_json_str(ann, LBL_COMMIT), *t = dcn_json_str(ann, DCN_OCI_REF_NAME);
         if (!commit || !t || g_str_equal(t, tag))
             continue;
         guint rank = G_MAXUINT - 1 - i; /* not in the history: the last one wins */
@@ -316,8 +299,8 @@ static gboolean write_layer(Build *b, const char *role, GPtrArray *entries, gint
 static gboolean reuse_object_layers(Build *b, PrevImage *prev, GHashTable *objects, GHashTable *covered,
                                     GPtrArray *dead, guint *reused_objects, GError **error)
 {
-    JsonArray *layers = arr_member(prev->manifest, "layers");
-    JsonArray *diff_ids = arr_member(obj_member(prev->config, "rootfs"), "diff_ids");
+    JsonArray *layers = dcn_json_arr(prev->manifest, "layers");
+    JsonArray *diff_ids = dcn_json_arr(dcn_json_obj(prev->config, "rootfs"), "diff_ids");
     if (!layers || !diff_ids || json_array_get_length(layers) != json_array_get_length(diff_ids))
         return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                            "previous image %s: layers and diff_ids do not match", prev->tag),
@@ -327,7 +310,7 @@ static gboolean reuse_object_layers(Build *b, PrevImage *prev, GHashTable *objec
     guint64 nlayers = 0, layer_bytes = 0;
     for (guint i = 0; i < json_array_get_length(layers); i++) {
         JsonObject *desc = json_array_get_object_element(layers, i);
-        if (g_strcmp0(str_member(obj_member(desc, "annotations"), ANN_ROLE), "objects") == 0)
+        if (g_strcmp0(dcn_json_str(dcn_json_obj(desc, "annotations"), ANN_ROLE), "objects") == 0)
             nlayers++, layer_bytes += (guint64)MAX(json_object_get_int_member_with_default(desc, "size", 0), 0);
     }
     dcn_progress_begin(&b->ctx->progress, "read-layers", "layers");
@@ -335,8 +318,8 @@ static gboolean reuse_object_layers(Build *b, PrevImage *prev, GHashTable *objec
     dcn_progress_set_total(&b->ctx->progress, nlayers, layer_bytes);
     for (guint i = 0; i < json_array_get_length(layers); i++) {
         JsonObject *desc = json_array_get_object_element(layers, i);
-        JsonObject *ann = obj_member(desc, "annotations");
-        if (g_strcmp0(str_member(ann, ANN_ROLE), "objects") != 0)
+        JsonObject *ann = dcn_json_obj(desc, "annotations");
+        if (g_strcmp0(dcn_json_str(ann, ANN_ROLE), "objects") != 0)
             continue;
         DcnOciDescriptor d;
         if (!dcn_oci_descriptor_parse(desc, &d, error))
@@ -360,7 +343,7 @@ static gboolean reuse_object_layers(Build *b, PrevImage *prev, GHashTable *objec
             if (g_hash_table_contains(objects, (char *)k + strlen(prefix)))
                 live += (guint64) * (gint64 *)v, nlive++;
         }
-        const char *shipped = str_member(ann, ANN_SHIPPED);
+        const char *shipped = dcn_json_str(ann, ANN_SHIPPED);
         gboolean keep = nlive > 0 && live * 100 >= total * DCN_PACKAGE_REPACK_PERCENT;
         dcn_progress_event(&b->ctx->progress, keep ? "reuse-layer" : "drop-layer",
                            "digest=%s shipped=%s live_objects=%u live_bytes=%" G_GUINT64_FORMAT
@@ -468,13 +451,13 @@ static JsonObject *build_config(Build *b, const char *arch, const char *created)
 static gboolean prune_layout(Build *b, JsonObject *index, GPtrArray *history, guint *pruned_images,
                              guint *pruned_blobs, GError **error)
 {
-    JsonArray *m = arr_member(index, "manifests");
+    JsonArray *m = dcn_json_arr(index, "manifests");
     JsonArray *kept = json_array_new();
     g_autoptr(GHashTable) referenced = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     gboolean can_gc = TRUE;
     for (guint i = 0; m && i < json_array_get_length(m); i++) {
         JsonObject *desc = json_array_get_object_element(m, i);
-        const char *commit = str_member(obj_member(desc, "annotations"), LBL_COMMIT);
+        const char *commit = dcn_json_str(dcn_json_obj(desc, "annotations"), LBL_COMMIT);
         gboolean keep = commit == NULL;
         for (guint h = 0; !keep && h < history->len; h++)
             keep = g_str_equal(((DcnVersion *)history->pdata[h])->commit, commit);
@@ -483,7 +466,7 @@ static gboolean prune_layout(Build *b, JsonObject *index, GPtrArray *history, gu
             continue;
         }
         json_array_add_object_element(kept, json_object_ref(desc));
-        const char *digest = str_member(desc, "digest");
+        const char *digest = dcn_json_str(desc, "digest");
         g_autoptr(GError) local = NULL;
         g_autoptr(JsonObject) manifest = digest ? dcn_oci_read_json_blob(b->layout, digest, &local) : NULL;
         if (!manifest) {
@@ -491,12 +474,12 @@ static gboolean prune_layout(Build *b, JsonObject *index, GPtrArray *history, gu
             continue;
         }
         g_hash_table_add(referenced, g_strdup(digest));
-        const char *cfg = str_member(obj_member(manifest, "config"), "digest");
+        const char *cfg = dcn_json_str(dcn_json_obj(manifest, "config"), "digest");
         if (cfg)
             g_hash_table_add(referenced, g_strdup(cfg));
-        JsonArray *layers = arr_member(manifest, "layers");
+        JsonArray *layers = dcn_json_arr(manifest, "layers");
         for (guint l = 0; layers && l < json_array_get_length(layers); l++) {
-            const char *ld = str_member(json_array_get_object_element(layers, l), "digest");
+            const char *ld = dcn_json_str(json_array_get_object_element(layers, l), "digest");
             if (ld)
                 g_hash_table_add(referenced, g_strdup(ld));
         }
@@ -526,11 +509,11 @@ static gboolean write_archive(Build *b, const char *path, JsonObject *manifest_d
                               gint64 mtime, GError **error)
 {
     g_autoptr(GPtrArray) blobs = g_ptr_array_new_with_free_func(g_free);
-    g_ptr_array_add(blobs, g_strdup(str_member(manifest_desc, "digest")));
-    g_ptr_array_add(blobs, g_strdup(str_member(obj_member(manifest, "config"), "digest")));
-    JsonArray *layers = arr_member(manifest, "layers");
+    g_ptr_array_add(blobs, g_strdup(dcn_json_str(manifest_desc, "digest")));
+    g_ptr_array_add(blobs, g_strdup(dcn_json_str(dcn_json_obj(manifest, "config"), "digest")));
+    JsonArray *layers = dcn_json_arr(manifest, "layers");
     for (guint i = 0; i < json_array_get_length(layers); i++)
-        g_ptr_array_add(blobs, g_strdup(str_member(json_array_get_object_element(layers, i), "digest")));
+        g_ptr_array_add(blobs, g_strdup(dcn_json_str(json_array_get_object_element(layers, i), "digest")));
     g_ptr_array_sort(blobs, (GCompareFunc)g_strcmp0);
 
     JsonObject *index = json_object_new();
@@ -553,7 +536,7 @@ static gboolean write_archive(Build *b, const char *path, JsonObject *manifest_d
     g_autofree char *tmp = g_strconcat(path, ".tmp", NULL);
     DcnProgress *progress = &b->ctx->progress;
     gint64 total = json_object_get_int_member_with_default(manifest_desc, "size", 0) +
-                   json_object_get_int_member_with_default(obj_member(manifest, "config"), "size", 0);
+                   json_object_get_int_member_with_default(dcn_json_obj(manifest, "config"), "size", 0);
     for (guint i = 0; i < json_array_get_length(layers); i++)
         total += json_object_get_int_member_with_default(json_array_get_object_element(layers, i), "size", 0);
     dcn_progress_begin(progress, "archive", "blobs");
@@ -846,9 +829,9 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
         /* the runtime layer counts as reused when the previous image has the same blob */
         gboolean in_prev = l->reused;
         if (!in_prev && prev) {
-            JsonArray *pl = arr_member(prev->manifest, "layers");
+            JsonArray *pl = dcn_json_arr(prev->manifest, "layers");
             for (guint j = 0; pl && j < json_array_get_length(pl); j++)
-                in_prev = in_prev || g_strcmp0(str_member(json_array_get_object_element(pl, j), "digest"), l->digest) == 0;
+                in_prev = in_prev || g_strcmp0(dcn_json_str(json_array_get_object_element(pl, j), "digest"), l->digest) == 0;
         }
         if (!in_prev)
             new_bytes += l->size;
@@ -875,11 +858,11 @@ gboolean dcn_stage_package(DcnStageCtx *ctx, GError **error)
     json_object_set_string_member(iann, LBL_COMMIT, head->commit);
     g_autoptr(JsonObject) mdesc =
         dcn_oci_descriptor_json(DCN_OCI_MANIFEST_TYPE, manifest_digest, (gint64)manifest_len, iann);
-    JsonArray *entries = arr_member(index, "manifests");
+    JsonArray *entries = dcn_json_arr(index, "manifests");
     gboolean placed = FALSE;
     for (guint i = 0; i < json_array_get_length(entries); i++) {
         JsonObject *e = json_array_get_object_element(entries, i);
-        if (g_strcmp0(str_member(obj_member(e, "annotations"), DCN_OCI_REF_NAME), def->version) == 0) {
+        if (g_strcmp0(dcn_json_str(dcn_json_obj(e, "annotations"), DCN_OCI_REF_NAME), def->version) == 0) {
             /* JsonArray has no replace: rebuild the array with the new entry in place */
             JsonArray *rebuilt = json_array_new();
             for (guint j = 0; j < json_array_get_length(entries); j++)
