@@ -85,33 +85,15 @@ static gboolean is_object_layer(JsonObject *desc)
     return g_strcmp0(dcn_json_str(dcn_json_obj(desc, "annotations"), DCN_PACKAGE_ANN_ROLE), "objects") == 0;
 }
 
-/* How much of a previous object layer (files: image path → size) the repo
- * still holds. */
+/* How much of a previous object layer the repo still holds. */
 typedef struct {
     guint64 live, total; /* bytes */
     guint nlive;         /* objects */
+    GPtrArray *rels;     /* the layer's repo files, repo-relative (pointing into its file list) */
 } LayerLife;
 
-static LayerLife layer_life(DcnPackageBuild *b, GHashTable *files, const char *prefix)
-{
-    LayerLife life = {0};
-    GHashTableIter it;
-    gpointer k, v;
-    g_hash_table_iter_init(&it, files);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        if (!g_str_has_prefix(k, prefix))
-            continue;
-        life.total += (guint64) * (gint64 *)v;
-        if (g_hash_table_contains(b->objects, (char *)k + strlen(prefix)))
-            life.live += (guint64) * (gint64 *)v, life.nlive++;
-    }
-    return life;
-}
-
-/* Keeps a previous object layer: its live objects are covered, its pruned
- * ones get whiteouts, and it goes into the new manifest as it is. */
-static void keep_layer(DcnPackageBuild *b, GHashTable *files, const char *prefix, const DcnOciDescriptor *d,
-                       const char *shipped, const char *diff_id)
+/* files: the layer's image paths → sizes */
+static void layer_life(DcnPackageBuild *b, GHashTable *files, const char *prefix, LayerLife *life)
 {
     GHashTableIter it;
     gpointer k, v;
@@ -120,6 +102,20 @@ static void keep_layer(DcnPackageBuild *b, GHashTable *files, const char *prefix
         if (!g_str_has_prefix(k, prefix))
             continue;
         const char *rel = (char *)k + strlen(prefix);
+        g_ptr_array_add(life->rels, (char *)rel);
+        life->total += (guint64) * (gint64 *)v;
+        if (g_hash_table_contains(b->objects, rel))
+            life->live += (guint64) * (gint64 *)v, life->nlive++;
+    }
+}
+
+/* Keeps a previous object layer: its live objects are covered, its pruned
+ * ones get whiteouts, and it goes into the new manifest as it is. */
+static void keep_layer(DcnPackageBuild *b, const LayerLife *life, const DcnOciDescriptor *d, const char *shipped,
+                       const char *diff_id)
+{
+    for (guint i = 0; i < life->rels->len; i++) {
+        const char *rel = life->rels->pdata[i];
         if (g_hash_table_contains(b->objects, rel))
             g_hash_table_add(b->covered, g_strdup(rel));
         else if (g_str_has_prefix(rel, "objects/"))
@@ -152,7 +148,9 @@ static gboolean judge_layer(DcnPackageBuild *b, JsonObject *desc, const char *di
     }
     dcn_progress_add(&b->ctx->progress, 1, (guint64)MAX(d.size, 0));
     g_autofree char *prefix = g_strconcat(b->repo_prefix, "/", NULL);
-    LayerLife life = layer_life(b, files, prefix);
+    g_autoptr(GPtrArray) rels = g_ptr_array_new();
+    LayerLife life = {.rels = rels};
+    layer_life(b, files, prefix, &life);
     const char *shipped = dcn_json_str(dcn_json_obj(desc, "annotations"), DCN_PACKAGE_ANN_SHIPPED);
     gboolean keep = life.nlive > 0 && life.live * 100 >= life.total * DCN_PACKAGE_REPACK_PERCENT;
     dcn_progress_event(&b->ctx->progress, keep ? "reuse-layer" : "drop-layer",
@@ -160,7 +158,7 @@ static gboolean judge_layer(DcnPackageBuild *b, JsonObject *desc, const char *di
                        " layer_bytes=%" G_GUINT64_FORMAT,
                        d.digest, shipped ? shipped : "?", life.nlive, life.live, life.total);
     if (keep) {
-        keep_layer(b, files, prefix, &d, shipped, diff_id);
+        keep_layer(b, &life, &d, shipped, diff_id);
         b->reused_objects += life.nlive;
     }
     dcn_oci_descriptor_clear(&d);
