@@ -20,7 +20,12 @@
  * has mtime 0 (so it is identical across versions), the objects and top
  * layers the head commit's timestamp (so mutable files get a new
  * Last-Modified/ETag from dcn-hoster on every version), and the config's
- * "created" is that timestamp too. */
+ * "created" is that timestamp too.
+ *
+ * The run: lock the layout (one package run at a time), find the image to
+ * build on, write the layers (1-4 below), the config and manifest (5), the
+ * index with unkept images pruned (6), the archive, the result. The parts
+ * the steps call live in the files package.h lists. */
 #include "package.h"
 #include "error.h"
 #include "lock.h"
