@@ -47,6 +47,11 @@ add_executable(test_builder_iso_units ${DCN_BUILDER_TESTS}/test_iso_units.c)
 target_link_libraries(test_builder_iso_units PRIVATE builder-core PkgConfig::CMOCKA)
 add_test(NAME unit_builder_iso COMMAND test_builder_iso_units)
 
+# Unit: the one-run-at-a-time lock (util/lock) of publish/rollback/prune and package.
+add_executable(test_builder_lock ${DCN_BUILDER_TESTS}/test_lock.c)
+target_link_libraries(test_builder_lock PRIVATE builder-core PkgConfig::CMOCKA)
+add_test(NAME unit_builder_lock COMMAND test_builder_lock)
+
 # Unit: progress lines (formats, rate, ETA, when they print, the tty line)
 # with an injected clock, and the reading of libostree's delta output.
 add_executable(test_builder_progress ${DCN_BUILDER_TESTS}/test_progress.c)

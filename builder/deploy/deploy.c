@@ -4,19 +4,13 @@
  * rollout, verify through /-/status that the expected commit is served.
  * See docs/rollout.md. */
 #include "error.h"
+#include "json.h"
 #include "plan.h"
 #include "rollout.h"
 #include "state.h"
 
 #include <gio/gio.h>
 #include <string.h>
-
-static const char *str_member(JsonObject *o, const char *m)
-{
-    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                        : NULL;
-}
 
 /* "host[:port]/path[:tag][@digest]" → "host[:port]/path". */
 static char *strip_tag_and_digest(const char *ref)
@@ -54,10 +48,10 @@ static gboolean target_from_push(DcnStageCtx *ctx, DcnRolloutTarget *t, GError *
         g_prefix_error(error, "no image to deploy (give --image REF@sha256:... or run push first): ");
         return FALSE;
     }
-    const char *digest = str_member(push, "digest");
-    const char *reference = str_member(push, "reference");
-    const char *repository = str_member(push, "repository");
-    const char *registry = str_member(push, "registry");
+    const char *digest = dcn_json_str(push, "digest");
+    const char *reference = dcn_json_str(push, "reference");
+    const char *repository = dcn_json_str(push, "repository");
+    const char *registry = dcn_json_str(push, "registry");
     g_autofree char *bare = NULL;
     if (reference) {
         bare = strip_tag_and_digest(reference);
@@ -74,13 +68,13 @@ static gboolean target_from_push(DcnStageCtx *ctx, DcnRolloutTarget *t, GError *
     }
     g_autofree char *cluster_repo = dcn_deploy_repository_for_cluster(bare, def->deploy_registry);
     t->image = g_strdup_printf("%s@%s", cluster_repo, digest);
-    t->version = g_strdup(str_member(push, "version"));
-    const char *commit = str_member(push, "commit");
+    t->version = g_strdup(dcn_json_str(push, "version"));
+    const char *commit = dcn_json_str(push, "commit");
     g_autoptr(JsonObject) pkg = commit ? NULL : dcn_state_read_result(def, "package", NULL);
     if (pkg) {
-        const char *pkg_digest = str_member(pkg, "manifest_digest");
-        if (pkg_digest ? g_str_equal(pkg_digest, digest) : g_strcmp0(str_member(pkg, "version"), t->version) == 0)
-            commit = str_member(pkg, "commit");
+        const char *pkg_digest = dcn_json_str(pkg, "manifest_digest");
+        if (pkg_digest ? g_str_equal(pkg_digest, digest) : g_strcmp0(dcn_json_str(pkg, "version"), t->version) == 0)
+            commit = dcn_json_str(pkg, "commit");
     }
     t->commit = g_strdup(commit);
     return TRUE;

@@ -1,36 +1,16 @@
 /* kube_output: see kube_output.h. */
 #include "kube_output.h"
 #include "error.h"
+#include "json.h"
 #include "rollout.h"
 
 #include <string.h>
 
-static const char *str_member(JsonObject *o, const char *m)
-{
-    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                        : NULL;
-}
-
-static JsonObject *obj_member(JsonObject *o, const char *m)
-{
-    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
 JsonObject *dcn_kube_parse_object(const char *text, gsize len, const char *what, GError **error)
 {
     g_autoptr(JsonParser) p = json_parser_new();
-    if (!json_parser_load_from_data(p, text, (gssize)len, error)) {
-        g_prefix_error(error, "%s: not JSON: ", what);
-        return NULL;
-    }
-    JsonNode *root = json_parser_get_root(p);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s: not a JSON object", what);
-        return NULL;
-    }
-    return json_object_ref(json_node_get_object(root));
+    JsonObject *o = dcn_json_parse_object(p, text, len, what, error);
+    return o ? json_object_ref(o) : NULL;
 }
 
 JsonArray *dcn_kube_parse_apply(const char *text, gboolean *changed)
@@ -86,13 +66,11 @@ void dcn_kube_past_image_free(gpointer p)
 
 static gboolean owned_by(JsonObject *rs, const char *deployment)
 {
-    JsonObject *meta = obj_member(rs, "metadata"); /* a ReplicaSet without metadata is owned by nobody */
-    JsonNode *n = meta ? json_object_get_member(meta, "ownerReferences") : NULL;
-    JsonArray *owners = n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+    JsonObject *meta = dcn_json_obj(rs, "metadata"); /* a ReplicaSet without metadata is owned by nobody */
+    JsonArray *owners = dcn_json_arr(meta, "ownerReferences");
     for (guint i = 0; owners && i < json_array_get_length(owners); i++) {
-        JsonNode *o = json_array_get_element(owners, i);
-        if (JSON_NODE_HOLDS_OBJECT(o) && g_strcmp0(str_member(json_node_get_object(o), "kind"), "Deployment") == 0 &&
-            g_strcmp0(str_member(json_node_get_object(o), "name"), deployment) == 0)
+        JsonObject *o = dcn_json_arr_obj(owners, i);
+        if (g_strcmp0(dcn_json_str(o, "kind"), "Deployment") == 0 && g_strcmp0(dcn_json_str(o, "name"), deployment) == 0)
             return TRUE;
     }
     return FALSE;
@@ -113,16 +91,13 @@ GPtrArray *dcn_kube_parse_replicasets(const char *text, gsize len, const char *d
     }
     GPtrArray *all = g_ptr_array_new_with_free_func(dcn_kube_past_image_free);
     JsonNode *root = json_parser_get_root(p);
-    JsonNode *items = root && JSON_NODE_HOLDS_OBJECT(root) ? json_object_get_member(json_node_get_object(root), "items")
-                                                           : NULL;
-    JsonArray *list = items && JSON_NODE_HOLDS_ARRAY(items) ? json_node_get_array(items) : NULL;
+    JsonArray *list = dcn_json_arr(root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL, "items");
     for (guint i = 0; list && i < json_array_get_length(list); i++) {
-        JsonNode *n = json_array_get_element(list, i);
-        JsonObject *rs = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+        JsonObject *rs = dcn_json_arr_obj(list, i);
         const char *image = dcn_rollout_object_image(rs);
         if (!rs || !image || !owned_by(rs, deployment) || !dcn_image_is_pinned(image))
             continue;
-        const char *rev = str_member(obj_member(obj_member(rs, "metadata"), "annotations"),
+        const char *rev = dcn_json_str(dcn_json_obj(dcn_json_obj(rs, "metadata"), "annotations"),
                                      "deployment.kubernetes.io/revision");
         DcnKubePastImage *c = g_new0(DcnKubePastImage, 1);
         c->image = g_strdup(image);

@@ -1,6 +1,7 @@
 /* render: see render.h. */
 #include "render.h"
 #include "error.h"
+#include "json.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -150,25 +151,6 @@ JsonArray *dcn_yaml_to_json(const char *text, gsize len, const char *name, GErro
 
 /* ---- looking at the objects ---- */
 
-static JsonObject *obj_at(JsonObject *o, const char *member)
-{
-    JsonNode *n = o ? json_object_get_member(o, member) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static JsonArray *arr_at(JsonObject *o, const char *member)
-{
-    JsonNode *n = o ? json_object_get_member(o, member) : NULL;
-    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
-static const char *str_at(JsonObject *o, const char *member)
-{
-    JsonNode *n = o ? json_object_get_member(o, member) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                        : NULL;
-}
-
 static char *scalar_text(JsonObject *o, const char *member)
 {
     JsonNode *n = o ? json_object_get_member(o, member) : NULL;
@@ -189,8 +171,8 @@ static gboolean selects(JsonObject *selector, JsonObject *labels)
     GList *keys = json_object_get_members(selector);
     gboolean all = TRUE;
     for (GList *l = keys; l && all; l = l->next) {
-        const char *want = str_at(selector, l->data);
-        const char *have = str_at(labels, l->data);
+        const char *want = dcn_json_str(selector, l->data);
+        const char *have = dcn_json_str(labels, l->data);
         all = want && have && g_str_equal(want, have);
     }
     g_list_free(keys);
@@ -204,98 +186,129 @@ static char *selector_text(JsonObject *match)
     keys = g_list_sort(keys, (GCompareFunc)strcmp);
     for (GList *l = keys; l; l = l->next)
         g_string_append_printf(s, "%s%s=%s", s->len ? "," : "", (char *)l->data,
-                               str_at(match, l->data) ? str_at(match, l->data) : "");
+                               dcn_json_str(match, l->data) ? dcn_json_str(match, l->data) : "");
     g_list_free(keys);
     return g_string_free(s, FALSE);
+}
+
+/* Every rendered object names its apiVersion, kind and metadata.name. */
+static gboolean check_object(JsonObject *o, guint i, GError **error)
+{
+    if (dcn_json_str(o, "kind") && dcn_json_str(dcn_json_obj(o, "metadata"), "name") && dcn_json_str(o, "apiVersion"))
+        return TRUE;
+    g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                "rendered object %u has no apiVersion, kind or metadata.name", i + 1);
+    return FALSE;
+}
+
+/* A Deployment's container ct is the hoster's: it must be the only one,
+ * with exactly the image pinned, and its selector must match its pods. */
+static gboolean take_deployment(JsonObject *o, JsonObject *ct, const char *image, DcnRendered *r,
+                                JsonObject **pod_labels, GError **error)
+{
+    JsonObject *meta = dcn_json_obj(o, "metadata");
+    const char *name = dcn_json_str(meta, "name");
+    if (r->deployment)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "two Deployments (%s, %s) have a container named '%s': which one to roll out?",
+                           r->deployment, name, DCN_DEPLOY_CONTAINER),
+               FALSE;
+    const char *img = dcn_json_str(ct, "image");
+    if (g_strcmp0(img, image) != 0)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "Deployment %s container '%s': image is '%s' after rendering, expected %s (does the "
+                           "overlay set the image itself?)",
+                           name, DCN_DEPLOY_CONTAINER, img ? img : "(none)", image),
+               FALSE;
+    r->deployment = g_strdup(name);
+    r->ns = g_strdup(dcn_json_str(meta, "namespace"));
+    JsonObject *match = dcn_json_obj(dcn_json_obj(dcn_json_obj(o, "spec"), "selector"), "matchLabels");
+    *pod_labels = dcn_json_obj(dcn_json_obj(dcn_json_obj(dcn_json_obj(o, "spec"), "template"), "metadata"), "labels");
+    if (!match || !selects(match, *pod_labels))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "Deployment %s: spec.selector.matchLabels missing or not matching the pod labels", name),
+               FALSE;
+    r->selector = selector_text(match);
+    return TRUE;
+}
+
+/* The one Deployment with a container named DCN_DEPLOY_CONTAINER. */
+static gboolean find_deployment(JsonArray *objects, const char *image, DcnRendered *r, JsonObject **pod_labels,
+                                GError **error)
+{
+    for (guint i = 0; i < json_array_get_length(objects); i++) {
+        JsonObject *o = dcn_json_arr_obj(objects, i);
+        if (!check_object(o, i, error))
+            return FALSE;
+        if (!g_str_equal(dcn_json_str(o, "kind"), "Deployment"))
+            continue;
+        JsonArray *containers = dcn_json_arr(dcn_json_obj(dcn_json_obj(dcn_json_obj(o, "spec"), "template"), "spec"),
+                                             "containers");
+        for (guint c = 0; containers && c < json_array_get_length(containers); c++) {
+            JsonObject *ct = dcn_json_arr_obj(containers, c);
+            if (g_strcmp0(dcn_json_str(ct, "name"), DCN_DEPLOY_CONTAINER) == 0 &&
+                !take_deployment(o, ct, image, r, pod_labels, error))
+                return FALSE;
+        }
+    }
+    if (!r->deployment)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "no Deployment with a container named '%s' in the rendered manifests", DCN_DEPLOY_CONTAINER),
+               FALSE;
+    return TRUE;
+}
+
+/* The Service: its first port (name, else number) and whether one is "ops". */
+static void take_service(JsonObject *spec, const char *name, DcnRendered *r)
+{
+    JsonArray *ports = dcn_json_arr(spec, "ports");
+    JsonObject *p0 = dcn_json_arr_obj(ports, 0);
+    r->service = g_strdup(name);
+    r->service_port = dcn_json_str(p0, "name") ? g_strdup(dcn_json_str(p0, "name")) : scalar_text(p0, "port");
+    for (guint k = 0; ports && k < json_array_get_length(ports); k++) {
+        const char *pname = dcn_json_str(dcn_json_arr_obj(ports, k), "name");
+        r->ops_port |= pname && g_str_equal(pname, "ops");
+    }
+}
+
+/* A Route wins over an Ingress; the first of each kind counts. */
+static void take_route(const char *kind, JsonObject *spec, const char *name, DcnRendered *r)
+{
+    const char *host = NULL;
+    gboolean tls = FALSE;
+    if (g_str_equal(kind, "Route")) {
+        host = dcn_json_str(spec, "host");
+        tls = dcn_json_obj(spec, "tls") != NULL;
+    } else {
+        host = dcn_json_str(dcn_json_arr_obj(dcn_json_arr(spec, "rules"), 0), "host");
+        tls = dcn_json_arr(spec, "tls") != NULL;
+    }
+    g_free(r->route_kind), g_free(r->route_name), g_free(r->url);
+    r->route_kind = g_strdup(g_str_equal(kind, "Route") ? "route" : "ingress");
+    r->route_name = g_strdup(name);
+    r->url = host ? g_strdup_printf("%s://%s", tls ? "https" : "http", host) : NULL;
 }
 
 gboolean dcn_render_analyse(JsonArray *objects, const char *image, DcnRendered *r, GError **error)
 {
     JsonObject *pod_labels = NULL;
-    guint n = json_array_get_length(objects);
-    for (guint i = 0; i < n; i++) {
-        JsonObject *o = json_array_get_object_element(objects, i);
-        const char *kind = str_at(o, "kind");
-        JsonObject *meta = obj_at(o, "metadata");
-        const char *name = str_at(meta, "name");
-        if (!kind || !name || !str_at(o, "apiVersion")) {
-            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                        "rendered object %u has no apiVersion, kind or metadata.name", i + 1);
-            return FALSE;
-        }
-        if (!g_str_equal(kind, "Deployment"))
-            continue;
-        JsonObject *tmpl = obj_at(obj_at(o, "spec"), "template");
-        JsonArray *containers = arr_at(obj_at(tmpl, "spec"), "containers");
-        for (guint c = 0; containers && c < json_array_get_length(containers); c++) {
-            JsonObject *ct = json_array_get_object_element(containers, c);
-            if (g_strcmp0(str_at(ct, "name"), DCN_DEPLOY_CONTAINER) != 0)
-                continue;
-            if (r->deployment) {
-                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                            "two Deployments (%s, %s) have a container named '%s': which one to roll out?",
-                            r->deployment, name, DCN_DEPLOY_CONTAINER);
-                return FALSE;
-            }
-            const char *img = str_at(ct, "image");
-            if (g_strcmp0(img, image) != 0) {
-                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                            "Deployment %s container '%s': image is '%s' after rendering, expected %s (does the "
-                            "overlay set the image itself?)",
-                            name, DCN_DEPLOY_CONTAINER, img ? img : "(none)", image);
-                return FALSE;
-            }
-            r->deployment = g_strdup(name);
-            r->ns = g_strdup(str_at(meta, "namespace"));
-            JsonObject *match = obj_at(obj_at(obj_at(o, "spec"), "selector"), "matchLabels");
-            pod_labels = obj_at(obj_at(tmpl, "metadata"), "labels");
-            if (!match || !selects(match, pod_labels)) {
-                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                            "Deployment %s: spec.selector.matchLabels missing or not matching the pod labels", name);
-                return FALSE;
-            }
-            r->selector = selector_text(match);
-        }
-    }
-    if (!r->deployment) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                    "no Deployment with a container named '%s' in the rendered manifests", DCN_DEPLOY_CONTAINER);
+    if (!find_deployment(objects, image, r, &pod_labels, error))
         return FALSE;
+    for (guint i = 0; i < json_array_get_length(objects); i++) {
+        JsonObject *o = dcn_json_arr_obj(objects, i);
+        const char *kind = dcn_json_str(o, "kind");
+        const char *name = dcn_json_str(dcn_json_obj(o, "metadata"), "name");
+        JsonObject *spec = dcn_json_obj(o, "spec");
+        if (g_str_equal(kind, "Service") && !r->service && selects(dcn_json_obj(spec, "selector"), pod_labels))
+            take_service(spec, name, r);
+        else if ((g_str_equal(kind, "Route") && (!r->route_kind || g_str_equal(r->route_kind, "ingress"))) ||
+                 (g_str_equal(kind, "Ingress") && !r->route_kind))
+            take_route(kind, spec, name, r);
     }
-    for (guint i = 0; i < n; i++) {
-        JsonObject *o = json_array_get_object_element(objects, i);
-        const char *kind = str_at(o, "kind");
-        const char *name = str_at(obj_at(o, "metadata"), "name");
-        JsonObject *spec = obj_at(o, "spec");
-        if (g_str_equal(kind, "Service") && !r->service && selects(obj_at(spec, "selector"), pod_labels)) {
-            JsonArray *ports = arr_at(spec, "ports");
-            JsonObject *p0 = ports && json_array_get_length(ports) ? json_array_get_object_element(ports, 0) : NULL;
-            r->service = g_strdup(name);
-            r->service_port = str_at(p0, "name") ? g_strdup(str_at(p0, "name")) : scalar_text(p0, "port");
-            for (guint k = 0; ports && k < json_array_get_length(ports); k++) {
-                const char *pname = str_at(json_array_get_object_element(ports, k), "name");
-                r->ops_port |= pname && g_str_equal(pname, "ops");
-            }
-        } else if (g_str_equal(kind, "Route") && (!r->route_kind || g_str_equal(r->route_kind, "ingress"))) {
-            g_free(r->route_kind), g_free(r->route_name), g_free(r->url);
-            r->route_kind = g_strdup("route");
-            r->route_name = g_strdup(name);
-            const char *host = str_at(spec, "host");
-            r->url = host ? g_strdup_printf("%s://%s", obj_at(spec, "tls") ? "https" : "http", host) : NULL;
-        } else if (g_str_equal(kind, "Ingress") && !r->route_kind) {
-            JsonArray *rules = arr_at(spec, "rules");
-            JsonObject *r0 = rules && json_array_get_length(rules) ? json_array_get_object_element(rules, 0) : NULL;
-            const char *host = str_at(r0, "host");
-            r->route_kind = g_strdup("ingress");
-            r->route_name = g_strdup(name);
-            r->url = host ? g_strdup_printf("%s://%s", arr_at(spec, "tls") ? "https" : "http", host) : NULL;
-        }
-    }
-    if (!r->service) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
-                    "no Service selecting Deployment %s's pods in the rendered manifests", r->deployment);
-        return FALSE;
-    }
+    if (!r->service)
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "no Service selecting Deployment %s's pods in the rendered manifests", r->deployment),
+               FALSE;
     return TRUE;
 }
 
@@ -326,26 +339,38 @@ static gboolean write_file(const char *path, const char *text, GError **error)
     return TRUE;
 }
 
-DcnRendered *dcn_render(DcnKube *kube, const DcnRenderInput *in, GError **error)
+static gboolean check_input(const DcnRenderInput *in, GError **error)
 {
-    if (!dcn_image_is_pinned(in->image)) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
-                    "image '%s' is not pinned by digest (expected REPO@sha256:<64 hex>)", in->image);
-        return NULL;
-    }
-    if (!g_file_test(in->manifests, G_FILE_TEST_IS_DIR)) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND,
-                    "manifests %s: not a directory (deploy.manifests: a kustomize directory such as "
-                    "manifests/hoster/openshift)", in->manifests);
-        return NULL;
-    }
+    if (!dcn_image_is_pinned(in->image))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_USAGE,
+                           "image '%s' is not pinned by digest (expected REPO@sha256:<64 hex>)", in->image),
+               FALSE;
+    if (!g_file_test(in->manifests, G_FILE_TEST_IS_DIR))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_NOT_FOUND,
+                           "manifests %s: not a directory (deploy.manifests: a kustomize directory such as "
+                           "manifests/hoster/openshift)", in->manifests),
+               FALSE;
     if (g_mkdir_with_parents(in->out_dir, 0755) < 0) {
         int e = errno;
         g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "creating %s: %s", in->out_dir, g_strerror(e));
-        return NULL;
+        return FALSE;
     }
+    return TRUE;
+}
 
-    /* the patch: image, annotations, env of the hoster container */
+/* "        KEY: "VALUE"\n" (indent and key as given) when value is set. */
+static void append_quoted(GString *p, const char *line_start, const char *value)
+{
+    if (!value)
+        return;
+    g_autofree char *v = yq(value);
+    g_string_append_printf(p, "%s%s\n", line_start, v);
+}
+
+/* pin-image.yaml: the patch setting the hoster container's image and env
+ * and the pod template's annotations. */
+static char *patch_yaml(const DcnRenderInput *in)
+{
     GString *p = g_string_new("# Generated by dcn-builder deploy (rewritten on every run): pins the image.\n"
                               "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: dcn-hoster\n");
     g_autofree char *img = yq(in->image);
@@ -357,59 +382,66 @@ DcnRendered *dcn_render(DcnKube *kube, const DcnRenderInput *in, GError **error)
     g_string_append(p, "spec:\n  template:\n");
     if (in->version || in->commit) {
         g_string_append(p, "    metadata:\n      annotations:\n");
-        if (in->version) {
-            g_autofree char *v = yq(in->version);
-            g_string_append_printf(p, "        %s: %s\n", DCN_ANNOTATION_VERSION, v);
-        }
-        if (in->commit) {
-            g_autofree char *c = yq(in->commit);
-            g_string_append_printf(p, "        %s: %s\n", DCN_ANNOTATION_COMMIT, c);
-        }
+        append_quoted(p, "        " DCN_ANNOTATION_VERSION ": ", in->version);
+        append_quoted(p, "        " DCN_ANNOTATION_COMMIT ": ", in->commit);
     }
     g_string_append_printf(p, "    spec:\n      containers:\n        - name: %s\n          image: %s\n",
                            DCN_DEPLOY_CONTAINER, img);
     if (in->ref || in->public_url) {
         g_string_append(p, "          env:\n");
-        if (in->ref) {
-            g_autofree char *v = yq(in->ref);
-            g_string_append_printf(p, "            - name: DCN_HOSTER_REF\n              value: %s\n", v);
-        }
-        if (in->public_url) {
-            g_autofree char *v = yq(in->public_url);
-            g_string_append_printf(p, "            - name: DCN_HOSTER_PUBLIC_URL\n              value: %s\n", v);
-        }
+        append_quoted(p, "            - name: DCN_HOSTER_REF\n              value: ", in->ref);
+        append_quoted(p, "            - name: DCN_HOSTER_PUBLIC_URL\n              value: ", in->public_url);
     }
-    g_autofree char *patch_text = g_string_free(p, FALSE);
+    return g_string_free(p, FALSE);
+}
 
+/* kustomization.yaml: the operator's manifests, the namespace, the patch. */
+static char *kustomization_yaml(const DcnRenderInput *in)
+{
     g_autofree char *rel = dcn_relative_path(in->out_dir, in->manifests);
     g_autofree char *qrel = yq(rel);
     GString *k = g_string_new("# Generated by dcn-builder deploy (rewritten on every run). Patch the manifests\n"
                               "# it points at (deploy.manifests), not this file.\n"
                               "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n");
     g_string_append_printf(k, "resources:\n  - %s\n", qrel);
-    if (in->ns) {
-        g_autofree char *ns = yq(in->ns);
-        g_string_append_printf(k, "namespace: %s\n", ns);
-    }
+    append_quoted(k, "namespace: ", in->ns);
     g_string_append(k, "patches:\n  - path: pin-image.yaml\n    target:\n      group: apps\n      kind: Deployment\n");
-    g_autofree char *kust_text = g_string_free(k, FALSE);
+    return g_string_free(k, FALSE);
+}
 
+static gboolean write_overlay(const DcnRenderInput *in, GError **error)
+{
+    g_autofree char *patch_text = patch_yaml(in);
+    g_autofree char *kust_text = kustomization_yaml(in);
     g_autofree char *patch_path = g_build_filename(in->out_dir, "pin-image.yaml", NULL);
     g_autofree char *kust_path = g_build_filename(in->out_dir, "kustomization.yaml", NULL);
-    if (!write_file(patch_path, patch_text, error) || !write_file(kust_path, kust_text, error))
-        return NULL;
+    return write_file(patch_path, patch_text, error) && write_file(kust_path, kust_text, error);
+}
 
-    g_autoptr(DcnRendered) r = g_new0(DcnRendered, 1);
+/* `kubectl kustomize` of the overlay into r->yaml. */
+static gboolean run_kustomize(DcnKube *kube, const DcnRenderInput *in, DcnRendered *r, GError **error)
+{
     const char *argv[] = {"kustomize", in->out_dir, NULL};
-    if (!dcn_kube_run(kube, DCN_KUBE_LOCAL, 120, &r->yaml, NULL, error, argv)) {
-        g_prefix_error(error, "rendering %s: ", in->manifests);
-        /* the usual cause on Debian 12: its kubernetes-client is kubectl 1.20, kustomize v2.0.3 */
+    if (dcn_kube_run(kube, DCN_KUBE_LOCAL, 120, &r->yaml, NULL, error, argv))
+        return TRUE;
+    g_prefix_error(error, "rendering %s: ", in->manifests);
+    /* the usual cause on Debian 12: its kubernetes-client is kubectl 1.20, kustomize v2.0.3 */
+    if (error && *error) {
         g_autofree char *msg = g_strconcat((*error)->message,
                                            " (the manifests need kustomize >= 3: kubectl >= 1.21 or oc)", NULL);
         g_free((*error)->message);
         (*error)->message = g_steal_pointer(&msg);
-        return NULL;
     }
+    return FALSE;
+}
+
+DcnRendered *dcn_render(DcnKube *kube, const DcnRenderInput *in, GError **error)
+{
+    if (!check_input(in, error) || !write_overlay(in, error))
+        return NULL;
+    g_autoptr(DcnRendered) r = g_new0(DcnRendered, 1);
+    if (!run_kustomize(kube, in, r, error))
+        return NULL;
     r->path = g_build_filename(in->out_dir, "rendered.yaml", NULL);
     if (!write_file(r->path, r->yaml, error))
         return NULL;

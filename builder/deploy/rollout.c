@@ -2,6 +2,7 @@
 #include "rollout.h"
 #include "cmd.h"
 #include "error.h"
+#include "json.h"
 #include "kube_output.h"
 #include "verify.h"
 
@@ -80,35 +81,21 @@ DcnRendered *dcn_rollout_render(DcnRollout *r, const DcnRolloutTarget *t, GError
 
 /* ---- reading objects ---- */
 
-static JsonObject *member_obj(JsonObject *o, const char *m)
-{
-    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static const char *member_str(JsonObject *o, const char *m)
-{
-    JsonNode *n = o ? json_object_get_member(o, m) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                        : NULL;
-}
-
 const char *dcn_rollout_object_image(JsonObject *o)
 {
-    JsonObject *pod = member_obj(member_obj(member_obj(o, "spec"), "template"), "spec");
-    JsonNode *cn = pod ? json_object_get_member(pod, "containers") : NULL;
-    JsonArray *cs = cn && JSON_NODE_HOLDS_ARRAY(cn) ? json_node_get_array(cn) : NULL;
+    JsonObject *pod = dcn_json_obj(dcn_json_obj(dcn_json_obj(o, "spec"), "template"), "spec");
+    JsonArray *cs = dcn_json_arr(pod, "containers");
     for (guint i = 0; cs && i < json_array_get_length(cs); i++) {
-        JsonNode *c = json_array_get_element(cs, i);
-        if (JSON_NODE_HOLDS_OBJECT(c) && g_strcmp0(member_str(json_node_get_object(c), "name"), DCN_DEPLOY_CONTAINER) == 0)
-            return member_str(json_node_get_object(c), "image");
+        JsonObject *c = dcn_json_arr_obj(cs, i);
+        if (g_strcmp0(dcn_json_str(c, "name"), DCN_DEPLOY_CONTAINER) == 0)
+            return dcn_json_str(c, "image");
     }
     return NULL;
 }
 
 const char *dcn_rollout_object_annotation(JsonObject *o, const char *key)
 {
-    return member_str(member_obj(member_obj(member_obj(member_obj(o, "spec"), "template"), "metadata"), "annotations"),
+    return dcn_json_str(dcn_json_obj(dcn_json_obj(dcn_json_obj(dcn_json_obj(o, "spec"), "template"), "metadata"), "annotations"),
                       key);
 }
 
@@ -158,10 +145,10 @@ static char *verify_url(DcnRollout *r, const DcnRendered *rd, GError **error)
         g_autoptr(JsonObject) route = dcn_kube_parse_object(out, strlen(out), obj, error);
         if (!route)
             return NULL;
-        JsonObject *spec = member_obj(route, "spec");
-        const char *host = member_str(spec, "host");
+        JsonObject *spec = dcn_json_obj(route, "spec");
+        const char *host = dcn_json_str(spec, "host");
         if (host)
-            return g_strdup_printf("%s://%s", member_obj(spec, "tls") ? "https" : "http", host);
+            return g_strdup_printf("%s://%s", dcn_json_obj(spec, "tls") ? "https" : "http", host);
     }
     return NULL;
 }
@@ -248,8 +235,8 @@ JsonArray *dcn_rollout_history(DcnRollout *r)
         return json_array_new();
     JsonNode *root = json_parser_get_root(p);
     JsonObject *o = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
-    JsonNode *d = o ? json_object_get_member(o, "rollouts") : NULL;
-    return d && JSON_NODE_HOLDS_ARRAY(d) ? json_array_ref(json_node_get_array(d)) : json_array_new();
+    JsonArray *d = dcn_json_arr(o, "rollouts");
+    return d ? json_array_ref(d) : json_array_new();
 }
 
 static gboolean history_add(DcnRollout *r, const DcnRolloutTarget *t, GError **error)
@@ -259,9 +246,8 @@ static gboolean history_add(DcnRollout *r, const DcnRolloutTarget *t, GError **e
     guint n = json_array_get_length(old);
     for (guint i = n > HISTORY_MAX - 1 ? n - (HISTORY_MAX - 1) : 0; i < n; i++)
         json_array_add_element(keep, json_node_copy(json_array_get_element(old, i)));
-    JsonNode *lastn = n ? json_array_get_element(old, n - 1) : NULL;
-    if (lastn && JSON_NODE_HOLDS_OBJECT(lastn) &&
-        g_strcmp0(member_str(json_node_get_object(lastn), "image"), t->image) == 0) {
+    JsonObject *last = n ? dcn_json_arr_obj(old, n - 1) : NULL;
+    if (last && g_strcmp0(dcn_json_str(last, "image"), t->image) == 0) {
         json_array_unref(keep);
         return TRUE; /* a rerun: nothing new */
     }
@@ -305,33 +291,29 @@ static void print_dry_run(DcnRollout *r, const DcnRendered *rd)
     fflush(stdout);
 }
 
-gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **error)
+/* What runs now (for the report and for undo): the Deployment's image, or
+ * NULL when there is none. A dry run goes on without a cluster it cannot
+ * read. */
+static gboolean read_current(DcnRollout *r, const DcnRendered *rd, JsonObject **current, GError **error)
 {
-    DcnStageCtx *ctx = r->ctx;
-    JsonObject *res = ctx->result;
-    gint64 start = g_get_monotonic_time();
-
-    g_autoptr(DcnRendered) rd = dcn_rollout_render(r, t, error);
-    if (!rd)
-        return FALSE;
-    dcn_progress_event(&ctx->progress, "rendered", "file=%s deployment=%s image=%s", rd->path, rd->deployment,
-                       t->image);
-
-    /* what runs now, for the report and for undo */
     gboolean found = FALSE;
     g_autoptr(GError) get_error = NULL;
-    g_autoptr(JsonObject) current = dcn_rollout_get_deployment(r, rd, &found, &get_error);
+    *current = dcn_rollout_get_deployment(r, rd, &found, &get_error);
     if (get_error) {
-        if (!ctx->dry_run) {
+        if (!r->ctx->dry_run) {
             g_propagate_error(error, g_steal_pointer(&get_error));
             return FALSE;
         }
-        dcn_progress_event(&ctx->progress, "warning", "what=\"cannot read the cluster: %s\"", get_error->message);
+        dcn_progress_event(&r->ctx->progress, "warning", "what=\"cannot read the cluster: %s\"", get_error->message);
     }
-    const char *previous = current ? dcn_rollout_object_image(current) : NULL;
+    return TRUE;
+}
 
-    /* known now: in the result also when a later step fails (the playbooks
-     * undo to previous_image after a failed rollout) */
+/* Known before anything changes: in the result also when a later step
+ * fails (the playbooks undo to previous_image after a failed rollout). */
+static void record_target(DcnRollout *r, const DcnRendered *rd, const DcnRolloutTarget *t, const char *previous)
+{
+    JsonObject *res = r->ctx->result;
     json_object_set_string_member(res, "image", t->image);
     if (t->version)
         json_object_set_string_member(res, "version", t->version);
@@ -347,28 +329,32 @@ gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **erro
         json_object_set_string_member(res, "namespace", r->kube.ns);
     json_object_set_string_member(res, "manifests", r->manifests);
     json_object_set_string_member(res, "rendered", rd->path);
+}
 
-    /* apply */
+/* kubectl apply; *objects: what it reported, *changed: whether any changed. */
+static gboolean apply(DcnRollout *r, const DcnRendered *rd, JsonArray **objects, gboolean *changed, GError **error)
+{
     const char *apply_argv[] = {"apply", "-f", rd->path, NULL};
     g_autofree char *apply_out = NULL;
     if (!dcn_kube_run(&r->kube, DCN_KUBE_CHANGE, 300, &apply_out, NULL, error, apply_argv))
         return FALSE;
-    gboolean changed = FALSE;
-    JsonArray *objects = dcn_kube_parse_apply(apply_out, &changed);
-    if (ctx->dry_run)
-        changed = FALSE;
+    *objects = dcn_kube_parse_apply(apply_out, changed);
+    if (r->ctx->dry_run)
+        *changed = FALSE;
     else
-        dcn_progress_event(&ctx->progress, "applied", "changed=%s objects=%u", changed ? "true" : "false",
-                           json_array_get_length(objects));
+        dcn_progress_event(&r->ctx->progress, "applied", "changed=%s objects=%u", *changed ? "true" : "false",
+                           json_array_get_length(*objects));
+    return TRUE;
+}
 
-    /* wait for the rollout */
-    g_autofree char *deploy_obj = g_strdup_printf("deployment/%s", rd->deployment);
+/* kubectl rollout status, for at most the rollout timeout. */
+static gboolean wait_rollout(DcnRollout *r, const DcnRendered *rd, const char *deploy_obj, GError **error)
+{
     g_autofree char *timeout_arg = g_strdup_printf("--timeout=%us", r->timeout);
     const char *status_argv[] = {"rollout", "status", deploy_obj, timeout_arg, NULL};
     g_autofree char *status_out = NULL;
     gint64 wait_start = g_get_monotonic_time();
     if (!dcn_kube_run(&r->kube, DCN_KUBE_CHANGE, r->timeout + 30, &status_out, NULL, error, status_argv)) {
-        json_array_unref(objects);
         g_prefix_error(error,
                        "rollout of %s did not complete within %u s (the old pods keep serving: maxUnavailable 0; "
                        "look at `%s describe %s`, or `dcn-builder undo`): ",
@@ -376,39 +362,47 @@ gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **erro
         return FALSE;
     }
     double rollout_s = (double)(g_get_monotonic_time() - wait_start) / 1e6;
-    if (!ctx->dry_run)
-        dcn_progress_event(&ctx->progress, "rolled-out", "deployment=%s seconds=%.1f", rd->deployment, rollout_s);
+    if (!r->ctx->dry_run)
+        dcn_progress_event(&r->ctx->progress, "rolled-out", "deployment=%s seconds=%.1f", rd->deployment, rollout_s);
+    return TRUE;
+}
 
-    /* verify */
+/* Checks that the hoster serves t (and records the rollout in the history);
+ * a dry run only lists the request it would make. *url: where it asked
+ * (NULL: the Service proxy); *served: the commit it saw. */
+static gboolean verify_served(DcnRollout *r, const DcnRendered *rd, const DcnRolloutTarget *t, char **url,
+                              char **served, GError **error)
+{
+    DcnStageCtx *ctx = r->ctx;
     g_autoptr(GError) url_error = NULL;
-    g_autofree char *url = verify_url(r, rd, &url_error);
+    *url = verify_url(r, rd, &url_error);
     if (url_error) {
-        json_array_unref(objects);
         g_propagate_error(error, g_steal_pointer(&url_error));
         return FALSE;
     }
-    g_autofree char *served = NULL;
     if (ctx->dry_run) {
-        g_autofree char *what = url ? g_strdup_printf("GET %s/-/status", url)
-                                    : g_strdup_printf("%s get --raw /api/v1/namespaces/%s/services/%s:%s/proxy/-/status",
-                                                      r->kube.cmd, r->kube.ns ? r->kube.ns : "<context namespace>",
-                                                      rd->service, verify_port(rd));
+        g_autofree char *what = *url ? g_strdup_printf("GET %s/-/status", *url)
+                                     : g_strdup_printf("%s get --raw /api/v1/namespaces/%s/services/%s:%s/proxy/-/status",
+                                                       r->kube.cmd, r->kube.ns ? r->kube.ns : "<context namespace>",
+                                                       rd->service, verify_port(rd));
         g_autofree char *line = g_strdup_printf("%s  # expect ready, %s -> %s", what, ctx->def->ref,
                                                 t->commit ? t->commit : "(any commit)");
         json_array_add_string_element(r->kube.commands, line);
-    } else {
-        if (!verify(r, rd, t, url, &served, error)) {
-            json_array_unref(objects);
-            return FALSE;
-        }
-        dcn_progress_event(&ctx->progress, "verified", "url=%s ref=%s commit=%s", url ? url : "(service proxy)",
-                           ctx->def->ref, served);
-        if (!history_add(r, t, error)) {
-            json_array_unref(objects);
-            return FALSE;
-        }
+        return TRUE;
     }
+    if (!verify(r, rd, t, *url, served, error))
+        return FALSE;
+    dcn_progress_event(&ctx->progress, "verified", "url=%s ref=%s commit=%s", *url ? *url : "(service proxy)",
+                       ctx->def->ref, *served);
+    return history_add(r, t, error);
+}
 
+/* The rest of the result, and the line (or the dry run's listing) on stdout. */
+static void report(DcnRollout *r, const DcnRendered *rd, const DcnRolloutTarget *t, JsonArray *objects,
+                   gboolean changed, const char *url, const char *served, const char *deploy_obj, gint64 start)
+{
+    DcnStageCtx *ctx = r->ctx;
+    JsonObject *res = ctx->result;
     json_object_set_array_member(res, "objects", objects);
     if (url)
         json_object_set_string_member(res, "url", url);
@@ -428,5 +422,28 @@ gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **erro
                t->version ? " (version " : "", t->version ? t->version : "", t->version ? ")" : "", deploy_obj,
                ctx->def->ref, served, url ? " at " : "", url ? url : "");
     }
+}
+
+gboolean dcn_rollout_run(DcnRollout *r, const DcnRolloutTarget *t, GError **error)
+{
+    gint64 start = g_get_monotonic_time();
+    g_autoptr(DcnRendered) rd = dcn_rollout_render(r, t, error);
+    if (!rd)
+        return FALSE;
+    dcn_progress_event(&r->ctx->progress, "rendered", "file=%s deployment=%s image=%s", rd->path, rd->deployment,
+                       t->image);
+    g_autoptr(JsonObject) current = NULL;
+    if (!read_current(r, rd, &current, error))
+        return FALSE;
+    record_target(r, rd, t, current ? dcn_rollout_object_image(current) : NULL);
+
+    g_autoptr(JsonArray) objects = NULL;
+    gboolean changed = FALSE;
+    g_autofree char *deploy_obj = g_strdup_printf("deployment/%s", rd->deployment);
+    g_autofree char *url = NULL, *served = NULL;
+    if (!apply(r, rd, &objects, &changed, error) || !wait_rollout(r, rd, deploy_obj, error) ||
+        !verify_served(r, rd, t, &url, &served, error))
+        return FALSE;
+    report(r, rd, t, g_steal_pointer(&objects), changed, url, served, deploy_obj, start);
     return TRUE;
 }

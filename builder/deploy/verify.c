@@ -2,6 +2,7 @@
 #include "verify.h"
 #include "error.h"
 #include "http.h"
+#include "json.h"
 
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
@@ -16,27 +17,12 @@ gboolean dcn_verify_parse_status(const char *body, gsize len, const char *ref, D
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     *out = (DcnServed){0};
-    if (!json_parser_load_from_data(parser, body, (gssize)len, error)) {
-        g_prefix_error(error, "/-/status is not JSON: ");
+    JsonObject *o = dcn_json_parse_object(parser, body, len, "/-/status", error);
+    if (!o)
         return FALSE;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "/-/status is not a JSON object");
-        return FALSE;
-    }
-    /* each member's type checked first: json-glib's typed getters assume it */
-    JsonObject *o = json_node_get_object(root);
-    JsonNode *ready = json_object_get_member(o, "ready"), *draining = json_object_get_member(o, "draining");
-    out->ready = ready && JSON_NODE_HOLDS_VALUE(ready) && json_node_get_value_type(ready) == G_TYPE_BOOLEAN &&
-                 json_node_get_boolean(ready);
-    out->draining = draining && JSON_NODE_HOLDS_VALUE(draining) &&
-                    json_node_get_value_type(draining) == G_TYPE_BOOLEAN && json_node_get_boolean(draining);
-    JsonNode *refs = json_object_get_member(o, "refs");
-    JsonNode *c = refs && JSON_NODE_HOLDS_OBJECT(refs) ? json_object_get_member(json_node_get_object(refs), ref) : NULL;
-    out->commit = c && JSON_NODE_HOLDS_VALUE(c) && json_node_get_value_type(c) == G_TYPE_STRING
-                      ? g_strdup(json_node_get_string(c))
-                      : NULL;
+    out->ready = dcn_json_bool_or(o, "ready", FALSE);
+    out->draining = dcn_json_bool_or(o, "draining", FALSE);
+    out->commit = g_strdup(dcn_json_str(dcn_json_obj(o, "refs"), ref));
     return TRUE;
 }
 

@@ -195,6 +195,58 @@ static gboolean complete_entries(GPtrArray *entries, GError **error)
     return TRUE;
 }
 
+/* Opens a file entry's source: its descriptor, and its size in *size. */
+static int open_source(const DcnLayerEntry *e, gint64 *size, GError **error)
+{
+    int fd = open(e->src, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        int err = fd < 0 ? errno : S_ISREG(st.st_mode) ? errno : EINVAL;
+        if (fd >= 0)
+            close(fd);
+        g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "reading %s: %s", e->src,
+                    err == EINVAL ? "not a regular file" : g_strerror(err));
+        return -1;
+    }
+    *size = st.st_size;
+    return fd;
+}
+
+static gboolean tar_failed(struct archive *a, Sink *s, const DcnLayerEntry *e, GError **error)
+{
+    g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "tar entry %s: %s", e->path,
+                s->error ? s->error->message : archive_error_string(a));
+    return FALSE;
+}
+
+/* Streams size bytes of fd into the entry (and closes fd). */
+static gboolean copy_source(struct archive *a, Sink *s, const DcnLayerEntry *e, int fd, gint64 size,
+                            DcnProgress *progress, GError **error)
+{
+    static __thread char buf[1 << 16];
+    gint64 left = size;
+    while (left > 0) {
+        ssize_t n = read(fd, buf, (size_t)MIN(left, (gint64)sizeof buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int err = n < 0 ? errno : EIO;
+            close(fd);
+            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "reading %s: %s", e->src,
+                        n < 0 ? g_strerror(err) : "file shrank while it was being read");
+            return FALSE;
+        }
+        if (archive_write_data(a, buf, (size_t)n) != n) {
+            close(fd);
+            return tar_failed(a, s, e, error);
+        }
+        left -= n;
+        dcn_progress_add(progress, 0, (guint64)n);
+    }
+    close(fd);
+    return TRUE;
+}
+
 static gboolean write_entry(struct archive *a, Sink *s, DcnLayerEntry *e, gint64 mtime, DcnProgress *progress,
                             GError **error)
 {
@@ -202,17 +254,8 @@ static gboolean write_entry(struct archive *a, Sink *s, DcnLayerEntry *e, gint64
     int fd = -1;
     gint64 size = 0;
     if (e->kind == DCN_ENTRY_FILE && e->src) {
-        fd = open(e->src, O_RDONLY | O_CLOEXEC);
-        struct stat st;
-        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-            int err = fd < 0 ? errno : S_ISREG(st.st_mode) ? errno : EINVAL;
-            if (fd >= 0)
-                close(fd);
-            g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "reading %s: %s", e->src,
-                        err == EINVAL ? "not a regular file" : g_strerror(err));
+        if ((fd = open_source(e, &size, error)) < 0)
             return FALSE;
-        }
-        size = st.st_size;
     } else if (data) {
         size = (gint64)g_bytes_get_size(data);
     }
@@ -242,42 +285,35 @@ static gboolean write_entry(struct archive *a, Sink *s, DcnLayerEntry *e, gint64
     if (rc != ARCHIVE_OK) {
         if (fd >= 0)
             close(fd);
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "tar entry %s: %s", e->path,
-                    s->error ? s->error->message : archive_error_string(a));
-        return FALSE;
+        return tar_failed(a, s, e, error);
     }
     if (data && size) {
         if (archive_write_data(a, g_bytes_get_data(data, NULL), (size_t)size) != (la_ssize_t)size)
-            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "tar entry %s: %s", e->path,
-                               s->error ? s->error->message : archive_error_string(a)),
-                   FALSE;
-    } else if (fd >= 0) {
-        static __thread char buf[1 << 16];
-        gint64 left = size;
-        while (left > 0) {
-            ssize_t n = read(fd, buf, (size_t)MIN(left, (gint64)sizeof buf));
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0) {
-                int err = n < 0 ? errno : EIO;
-                close(fd);
-                g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err), "reading %s: %s", e->src,
-                            n < 0 ? g_strerror(err) : "file shrank while it was being read");
-                return FALSE;
-            }
-            if (archive_write_data(a, buf, (size_t)n) != n) {
-                close(fd);
-                g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "tar entry %s: %s", e->path,
-                            s->error ? s->error->message : archive_error_string(a));
-                return FALSE;
-            }
-            left -= n;
-            dcn_progress_add(progress, 0, (guint64)n);
-        }
-        close(fd);
+            return tar_failed(a, s, e, error);
+    } else if (fd >= 0 && !copy_source(a, s, e, fd, size, progress, error)) {
+        return FALSE;
     }
     if (e->kind == DCN_ENTRY_FILE)
         dcn_progress_add(progress, 1, e->src ? 0 : (guint64)size);
+    return TRUE;
+}
+
+static gboolean sink_start_compressor(Sink *s, GError **error)
+{
+    if (s->compression == DCN_LAYER_GZIP) {
+        /* windowBits 15+16: a gzip wrapper with mtime 0 and no name: deterministic */
+        if (deflateInit2(&s->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+            return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "gzip: cannot initialise zlib"),
+                   FALSE;
+        s->z_init = TRUE;
+        return TRUE;
+    }
+    s->zc = ZSTD_createCCtx();
+    if (!s->zc || ZSTD_isError(ZSTD_CCtx_setParameter(s->zc, ZSTD_c_compressionLevel, 3)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(s->zc, ZSTD_c_checksumFlag, 1)))
+        return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
+                           "zstd: cannot create a compression context"),
+               FALSE;
     return TRUE;
 }
 
@@ -301,21 +337,8 @@ gboolean dcn_layer_write(const DcnOciLayout *layout, GPtrArray *entries, DcnLaye
     s.blob_sum = g_checksum_new(G_CHECKSUM_SHA256);
     gboolean ok = FALSE;
     struct archive *a = NULL;
-    if (compression == DCN_LAYER_GZIP) {
-        /* windowBits 15+16: a gzip wrapper with mtime 0 and no name: deterministic */
-        if (deflateInit2(&s.z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
-            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "gzip: cannot initialise zlib");
-            goto out;
-        }
-        s.z_init = TRUE;
-    } else {
-        s.zc = ZSTD_createCCtx();
-        if (!s.zc || ZSTD_isError(ZSTD_CCtx_setParameter(s.zc, ZSTD_c_compressionLevel, 3)) ||
-            ZSTD_isError(ZSTD_CCtx_setParameter(s.zc, ZSTD_c_checksumFlag, 1))) {
-            g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "zstd: cannot create a compression context");
-            goto out;
-        }
-    }
+    if (!sink_start_compressor(&s, error))
+        goto out;
 
     a = archive_write_new();
     archive_write_set_format_pax_restricted(a);

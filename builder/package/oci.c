@@ -1,6 +1,7 @@
 /* oci: OCI image layout on disk. See oci.h. */
 #include "oci.h"
 #include "error.h"
+#include "json.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -162,16 +163,9 @@ JsonObject *dcn_oci_read_json_blob(const DcnOciLayout *l, const char *digest, GE
         return NULL;
     }
     g_autoptr(JsonParser) parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, text, (gssize)len, error)) {
-        g_prefix_error(error, "blob %s: ", digest);
-        return NULL;
-    }
-    JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "blob %s: not a JSON object", digest);
-        return NULL;
-    }
-    return json_object_ref(json_node_get_object(root));
+    g_autofree char *what = g_strdup_printf("blob %s", digest);
+    JsonObject *o = dcn_json_parse_object(parser, text, len, what, error);
+    return o ? json_object_ref(o) : NULL;
 }
 
 static JsonObject *empty_index(void)
@@ -194,13 +188,12 @@ JsonObject *dcn_oci_read_index(const DcnOciLayout *l, GError **error)
         return NULL;
     }
     JsonNode *root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root) ||
-        !json_object_has_member(json_node_get_object(root), "manifests") ||
-        !JSON_NODE_HOLDS_ARRAY(json_object_get_member(json_node_get_object(root), "manifests"))) {
+    JsonObject *index = root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root) : NULL;
+    if (!dcn_json_arr(index, "manifests")) {
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "%s: not an OCI index (no manifests array)", path);
         return NULL;
     }
-    return json_object_ref(json_node_get_object(root));
+    return json_object_ref(index);
 }
 
 char *dcn_oci_json_text(JsonObject *obj, gsize *len)
@@ -246,19 +239,16 @@ JsonObject *dcn_oci_descriptor_json(const char *media_type, const char *digest, 
 gboolean dcn_oci_descriptor_parse(JsonObject *obj, DcnOciDescriptor *out, GError **error)
 {
     memset(out, 0, sizeof *out);
-    JsonNode *mt = obj ? json_object_get_member(obj, "mediaType") : NULL;
-    JsonNode *dg = obj ? json_object_get_member(obj, "digest") : NULL;
-    JsonNode *sz = obj ? json_object_get_member(obj, "size") : NULL;
-    if (!mt || !dg || !sz || json_node_get_value_type(mt) != G_TYPE_STRING ||
-        json_node_get_value_type(dg) != G_TYPE_STRING || json_node_get_value_type(sz) != G_TYPE_INT64 ||
-        !dcn_oci_digest_valid(json_node_get_string(dg)) || json_node_get_int(sz) < 0) {
+    const char *media_type = dcn_json_str(obj, "mediaType"), *digest = dcn_json_str(obj, "digest");
+    gint64 size = -1;
+    if (!media_type || !dcn_oci_digest_valid(digest) || !dcn_json_int(obj, "size", &size) || size < 0) {
         g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
                     "malformed descriptor (needs mediaType, a sha256 digest and a size)");
         return FALSE;
     }
-    out->media_type = g_strdup(json_node_get_string(mt));
-    out->digest = g_strdup(json_node_get_string(dg));
-    out->size = json_node_get_int(sz);
+    out->media_type = g_strdup(media_type);
+    out->digest = g_strdup(digest);
+    out->size = size;
     return TRUE;
 }
 
@@ -270,17 +260,11 @@ void dcn_oci_descriptor_clear(DcnOciDescriptor *d)
 
 JsonObject *dcn_oci_index_find(JsonObject *index, const char *tag)
 {
-    /* every member's type checked first: json-glib's typed getters assume it */
-    JsonNode *mn = json_object_get_member(index, "manifests");
-    JsonArray *m = mn && JSON_NODE_HOLDS_ARRAY(mn) ? json_node_get_array(mn) : NULL;
+    JsonArray *m = dcn_json_arr(index, "manifests");
     for (guint i = 0; m && i < json_array_get_length(m); i++) {
-        JsonNode *dn = json_array_get_element(m, i);
-        JsonObject *d = JSON_NODE_HOLDS_OBJECT(dn) ? json_node_get_object(dn) : NULL;
-        JsonNode *an = d ? json_object_get_member(d, "annotations") : NULL;
-        JsonObject *ann = an && JSON_NODE_HOLDS_OBJECT(an) ? json_node_get_object(an) : NULL;
-        JsonNode *rn = ann ? json_object_get_member(ann, DCN_OCI_REF_NAME) : NULL;
-        if (rn && JSON_NODE_HOLDS_VALUE(rn) && json_node_get_value_type(rn) == G_TYPE_STRING &&
-            g_strcmp0(json_node_get_string(rn), tag) == 0)
+        JsonObject *d = dcn_json_arr_obj(m, i);
+        const char *name = dcn_json_str(dcn_json_obj(d, "annotations"), DCN_OCI_REF_NAME);
+        if (name && g_strcmp0(name, tag) == 0)
             return d;
     }
     return NULL;

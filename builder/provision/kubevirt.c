@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "json.h"
 #include "template.h"
 
 static char *secret_name(const DcnDefinition *def) { return g_strdup_printf("%s-cloud-init", def->vm_name); }
@@ -145,25 +146,6 @@ static gboolean write_file(DcnProvision *p, const char *name, const char *conten
     return TRUE;
 }
 
-static const char *jget_str(JsonObject *o, const char *key)
-{
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
-                                                                                          : NULL;
-}
-
-static JsonObject *jget_obj(JsonObject *o, const char *key)
-{
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
-}
-
-static JsonArray *jget_arr(JsonObject *o, const char *key)
-{
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
-}
-
 /* `kubectl get KIND NAME -o json`: the object, or NULL when it does not
  * exist (yet). Other failures are errors. */
 static gboolean get_json(DcnProvision *p, const char *kind, const char *name, JsonParser **out, GError **error)
@@ -206,19 +188,19 @@ static gboolean wait_vmi(DcnProvision *p, gint64 deadline, char **out_ip, GError
             return FALSE;
         g_autofree char *state = NULL;
         if (vmi) {
-            JsonObject *status = jget_obj(json_node_get_object(json_parser_get_root(vmi)), "status");
-            const char *phase = jget_str(status, "phase");
+            JsonObject *status = dcn_json_obj(json_node_get_object(json_parser_get_root(vmi)), "status");
+            const char *phase = dcn_json_str(status, "phase");
             gboolean ready = FALSE;
-            JsonArray *conds = jget_arr(status, "conditions");
+            JsonArray *conds = dcn_json_arr(status, "conditions");
             for (guint i = 0; conds && i < json_array_get_length(conds); i++) {
                 JsonObject *c = json_array_get_object_element(conds, i);
-                if (g_strcmp0(jget_str(c, "type"), "Ready") == 0 && g_strcmp0(jget_str(c, "status"), "True") == 0)
+                if (g_strcmp0(dcn_json_str(c, "type"), "Ready") == 0 && g_strcmp0(dcn_json_str(c, "status"), "True") == 0)
                     ready = TRUE;
             }
             const char *ip = NULL;
-            JsonArray *ifs = jget_arr(status, "interfaces");
+            JsonArray *ifs = dcn_json_arr(status, "interfaces");
             for (guint i = 0; ifs && i < json_array_get_length(ifs) && !ip; i++) {
-                const char *a = jget_str(json_array_get_object_element(ifs, i), "ipAddress");
+                const char *a = dcn_json_str(json_array_get_object_element(ifs, i), "ipAddress");
                 if (a && *a)
                     ip = a;
             }
@@ -240,9 +222,9 @@ static gboolean wait_vmi(DcnProvision *p, gint64 deadline, char **out_ip, GError
             g_autoptr(JsonParser) dv = NULL;
             if (!get_json(p, "datavolume", dname, &dv, error))
                 return FALSE;
-            JsonObject *status = dv ? jget_obj(json_node_get_object(json_parser_get_root(dv)), "status") : NULL;
-            state = g_strdup_printf("vmi=none disk=%s progress=%s", jget_str(status, "phase") ? jget_str(status, "phase") : "-",
-                                    jget_str(status, "progress") ? jget_str(status, "progress") : "-");
+            JsonObject *status = dv ? dcn_json_obj(json_node_get_object(json_parser_get_root(dv)), "status") : NULL;
+            state = g_strdup_printf("vmi=none disk=%s progress=%s", dcn_json_str(status, "phase") ? dcn_json_str(status, "phase") : "-",
+                                    dcn_json_str(status, "progress") ? dcn_json_str(status, "progress") : "-");
         }
         if (strcmp(state, last) != 0) {
             dcn_progress_event(&p->stage->progress, "vm", "name=%s %s", def->vm_name, state);
@@ -330,12 +312,12 @@ static gboolean kubevirt_up(DcnProvision *p, GError **error)
 static gboolean kubevirt_down(DcnProvision *p, GError **error)
 {
     const DcnDefinition *def = p->def;
-    const char *cmdname = jget_str(p->inventory, "kubectl");
-    const char *ns = jget_str(p->inventory, "namespace");
+    const char *cmdname = dcn_json_str(p->inventory, "kubectl");
+    const char *ns = dcn_json_str(p->inventory, "namespace");
     g_autoptr(GPtrArray) argv = kubectl(cmdname ? cmdname : def->kubevirt_kubectl, ns ? ns : def->kubevirt_namespace,
                                         "delete", "--ignore-not-found=true", "--wait=true", "--timeout=300s", NULL);
     g_ptr_array_remove_index(argv, argv->len - 1); /* the NULL */
-    JsonArray *objects = jget_arr(p->inventory, "objects");
+    JsonArray *objects = dcn_json_arr(p->inventory, "objects");
     if (objects && json_array_get_length(objects)) {
         for (guint i = 0; i < json_array_get_length(objects); i++)
             g_ptr_array_add(argv, g_strdup(json_array_get_string_element(objects, i)));

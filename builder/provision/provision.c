@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "json.h"
 #include "plan.h"
 #include "state.h"
 #include "template.h"
@@ -75,29 +76,21 @@ static JsonObject *target_to_json(const DcnTarget *t)
     return o;
 }
 
-static char *jstr(JsonObject *o, const char *key)
-{
-    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
-    return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-               ? g_strdup(json_node_get_string(n))
-               : NULL;
-}
-
 static gboolean target_from_json(JsonObject *o, DcnTarget *t)
 {
-    t->provider = jstr(o, "provider");
+    t->provider = g_strdup(dcn_json_str(o, "provider"));
     t->local = json_object_get_boolean_member_with_default(o, "local", FALSE);
-    t->host = jstr(o, "host");
+    t->host = g_strdup(dcn_json_str(o, "host"));
     t->port = (guint)json_object_get_int_member_with_default(o, "port", 22);
-    t->user = jstr(o, "user");
-    t->key = jstr(o, "key");
-    t->known_hosts = jstr(o, "known_hosts");
+    t->user = g_strdup(dcn_json_str(o, "user"));
+    t->key = g_strdup(dcn_json_str(o, "key"));
+    t->known_hosts = g_strdup(dcn_json_str(o, "known_hosts"));
     t->accept_new = json_object_get_boolean_member_with_default(o, "accept_new", FALSE);
-    t->proxy_command = jstr(o, "proxy_command");
-    JsonArray *a = json_object_has_member(o, "options") ? json_object_get_array_member(o, "options") : NULL;
+    t->proxy_command = g_strdup(dcn_json_str(o, "proxy_command"));
+    JsonArray *a = dcn_json_arr(o, "options");
     GPtrArray *opts = g_ptr_array_new();
     for (guint i = 0; a && i < json_array_get_length(a); i++)
-        g_ptr_array_add(opts, g_strdup(json_array_get_string_element(a, i)));
+        g_ptr_array_add(opts, g_strdup(dcn_json_arr_str(a, i)));
     g_ptr_array_add(opts, NULL);
     t->options = (char **)g_ptr_array_free(opts, FALSE);
     return t->provider && (t->local || t->host);
@@ -132,7 +125,7 @@ gboolean dcn_target_load(const DcnDefinition *def, gboolean dry_run, DcnTarget *
     g_autoptr(GError) local_error = NULL;
     g_autoptr(JsonObject) rec = dcn_state_read_result(def, "provision", &local_error);
     if (rec) {
-        JsonObject *t = json_object_has_member(rec, "target") ? json_object_get_object_member(rec, "target") : NULL;
+        JsonObject *t = dcn_json_obj(rec, "target");
         if (!t || !target_from_json(t, out)) {
             dcn_target_clear(out);
             return g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT,
@@ -336,7 +329,7 @@ gboolean dcn_stage_provision(DcnStageCtx *ctx, GError **error)
     DcnProvision p;
     gboolean ok = dcn_provision_open(&p, ctx, TRUE, error);
     if (ok) {
-        g_autofree char *was = jstr(p.inventory, "provider");
+        const char *was = dcn_json_str(p.inventory, "provider");
         if (was && strcmp(was, def->provider) != 0) {
             g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_CONFLICT,
                         "a builder made by provider %s may still exist (%s/inventory.json): run teardown first", was,

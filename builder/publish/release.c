@@ -3,14 +3,12 @@
 #include "delta.h"
 #include "error.h"
 #include "kickstart.h"
+#include "lock.h"
 #include "prune.h"
 #include "repo.h"
 #include "summary.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -31,27 +29,9 @@ gboolean dcn_release_check_signing(const DcnDefinition *def, GError **error)
 
 int dcn_release_lock(const char *repo_path, DcnProgress *progress, GError **error)
 {
-    /* a dot-file: dcn-hoster never serves it */
+    /* another publish or rollback runs: as long as it takes */
     g_autofree char *path = g_build_filename(repo_path, ".dcn-release.lock", NULL);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "Opening %s: %s", path, g_strerror(errno)),
-               -1;
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-        /* another publish or rollback runs: as long as it takes */
-        dcn_progress_event(progress, "waiting", "lock=%s", path);
-        dcn_progress_begin(progress, "wait-lock", NULL);
-        dcn_progress_detail(progress, "lock=%s", path);
-        if (flock(fd, LOCK_EX) < 0) {
-            int e = errno;
-            close(fd);
-            dcn_progress_cancel(progress);
-            return g_set_error(error, G_IO_ERROR, g_io_error_from_errno(e), "Locking %s: %s", path, g_strerror(e)),
-                   -1;
-        }
-        dcn_progress_end(progress);
-    }
-    return fd;
+    return dcn_lock_wait(path, progress, error);
 }
 
 /* ---- sign-commit ---- */
