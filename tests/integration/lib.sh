@@ -41,6 +41,10 @@ hoster_start() {
     local a; for a in "$@"; do [[ $a == --listen* ]] && listen=(); done
     HOSTER_LOG=$T/$name.access.log
     HOSTER_ERR=$T/$name.err
+    # emptied here, not by the child's redirection: a restart under the same
+    # name would otherwise read the previous run's "listening on" line (and
+    # port) before the child has truncated the file
+    : >"$HOSTER_LOG"; : >"$HOSTER_ERR"
     "$DCN_HOSTER" "${listen[@]}" "$@" >"$HOSTER_LOG" 2>"$HOSTER_ERR" &
     HOSTER_PID=$!
     _dcn_pids+=("$HOSTER_PID")
