@@ -238,6 +238,8 @@ void conn_send_iov(struct conn *c, const struct iovec *iov, int iovcnt, const st
     c->bytes_sent += written;
     if (written < total && !c->broken) {
         struct evbuffer *out = conn_output(c);
+        if (!out)
+            c->broken = true; /* out of memory: the rest cannot be queued */
         size_t skip = written;
         for (int i = 0; i < iovcnt && out; i++) {
             if (skip >= iov[i].iov_len) {

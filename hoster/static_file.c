@@ -169,6 +169,11 @@ static void send_ranges(struct request *r, struct representation *rep, const str
         return;
     }
     struct evbuffer *out = respond_output(r);
+    if (!out) { /* out of memory: nothing sent, the connection closes */
+        close_body(rep);
+        respond_queued(r, 206, body_len, 0, false);
+        return;
+    }
     struct evbuffer_file_segment *seg = NULL;
     if (!rep->mem) {
         seg = evbuffer_file_segment_new(rep->fd, 0, (ev_off_t)rep->size, EVBUF_FS_CLOSE_ON_FREE);
@@ -213,6 +218,11 @@ static void send_full(struct request *r, struct representation *rep)
         return;
     }
     struct evbuffer *out = respond_output(r);
+    if (!out) { /* out of memory: nothing sent, the connection closes */
+        close_body(rep);
+        respond_queued(r, 200, rep->size, 0, false);
+        return;
+    }
     size_t before = evbuffer_get_length(out);
     int rc = evbuffer_add(out, h, begin) | evbuffer_add(out, rep->head_tail, rep->head_tail_len);
     struct evbuffer_file_segment *seg = evbuffer_file_segment_new(rep->fd, 0, (ev_off_t)rep->size, EVBUF_FS_CLOSE_ON_FREE);

@@ -9,7 +9,7 @@
 
 void dcn_kube_init(DcnKube *k, const char *cmd, const char *ns, gboolean dry_run, DcnProgress *progress)
 {
-    *k = (DcnKube){.cmd = cmd, .ns = ns, .dry_run = dry_run, .progress = progress, .commands = json_array_new()};
+    *k = (DcnKube){.cmd = cmd, .ns = g_strdup(ns), .dry_run = dry_run, .progress = progress, .commands = json_array_new()};
 }
 
 void dcn_kube_clear(DcnKube *k)
@@ -17,6 +17,7 @@ void dcn_kube_clear(DcnKube *k)
     if (k->commands)
         json_array_unref(k->commands);
     k->commands = NULL;
+    g_clear_pointer(&k->ns, g_free);
 }
 
 static GPtrArray *full_argv(const DcnKube *k, DcnKubeKind kind, const char *const *argv)

@@ -13,7 +13,7 @@
 
 typedef struct {
     const char *cmd;        /* "kubectl", "oc" or a path */
-    const char *ns;         /* --namespace given to every cluster command, or NULL: the context's */
+    char *ns;               /* owned: --namespace given to every cluster command, or NULL: the context's */
     gboolean dry_run;       /* mutating commands are recorded, not run */
     DcnProgress *progress;  /* where the run events go */
     JsonArray *commands;    /* every command line (shell-quoted), in order; owned */

@@ -73,9 +73,10 @@ DcnRendered *dcn_rollout_render(DcnRollout *r, const DcnRolloutTarget *t, GError
         .public_url = def->deploy_url,
     };
     DcnRendered *rd = dcn_render(&r->kube, &in, error);
-    /* commands against the cluster need the namespace the objects carry */
+    /* commands against the cluster need the namespace the objects carry
+     * (a copy: the rendered objects are freed before the rollout is) */
     if (rd && !r->kube.ns && rd->ns)
-        r->kube.ns = rd->ns;
+        r->kube.ns = g_strdup(rd->ns);
     return rd;
 }
 

@@ -85,8 +85,7 @@ static gboolean check_flags(const DcnStageCtx *ctx, GError **error)
 }
 
 /* Which Deployment (rendered once with a placeholder image to learn its
- * name) and what it runs now. *rd must outlive the rollout: the kube
- * context borrows its namespace. */
+ * name) and what it runs now. */
 static JsonObject *read_current(DcnRollout *r, DcnRendered **rd, GError **error)
 {
     DcnRolloutTarget probe = {.image = (char *)"dcn-hoster@sha256:0000000000000000000000000000000000000000000000000000000000000000"};
