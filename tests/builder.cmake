@@ -52,6 +52,11 @@ add_executable(test_builder_lock ${DCN_BUILDER_TESTS}/test_lock.c)
 target_link_libraries(test_builder_lock PRIVATE builder-core PkgConfig::CMOCKA)
 add_test(NAME unit_builder_lock COMMAND test_builder_lock)
 
+# Unit: writing a whole buffer (util/fdio) through short writes and EINTR.
+add_executable(test_builder_fdio ${DCN_BUILDER_TESTS}/test_fdio.c)
+target_link_libraries(test_builder_fdio PRIVATE builder-core PkgConfig::CMOCKA)
+add_test(NAME unit_builder_fdio COMMAND test_builder_fdio)
+
 # Unit: progress lines (formats, rate, ETA, when they print, the tty line)
 # with an injected clock, and the reading of libostree's delta output.
 add_executable(test_builder_progress ${DCN_BUILDER_TESTS}/test_progress.c)

@@ -18,6 +18,7 @@
  * (content objects are only checked there; what they unpack to counts
  * against the tarball's limit). */
 #include "compose.h"
+#include "fdio.h"
 #include "error.h"
 #include "json.h"
 
@@ -117,16 +118,9 @@ static gboolean write_object(struct archive *a, int dir_fd, const char *path, co
     la_ssize_t n;
     gboolean ok = TRUE;
     while (ok && (n = archive_read_data(a, buf, sizeof buf)) > 0)
-        for (la_ssize_t off = 0; ok && off < n;) {
-            ssize_t w = write(fd, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                ok = FALSE, g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "entry '%s': %s", raw,
-                                        g_strerror(errno));
-            else
-                off += w;
-        }
+        if (!dcn_write_all(fd, buf, (gsize)n))
+            ok = FALSE, g_set_error(error, G_IO_ERROR, g_io_error_from_errno(errno), "entry '%s': %s", raw,
+                                    g_strerror(errno));
     if (ok && n < 0)
         ok = FALSE, g_set_error(error, DCN_BUILDER_ERROR, DCN_BUILDER_ERROR_INPUT, "entry '%s': %s", raw,
                                 archive_error_string(a));

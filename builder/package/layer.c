@@ -1,5 +1,6 @@
 /* layer: reproducible tar layers. See layer.h. */
 #include "layer.h"
+#include "fdio.h"
 #include "error.h"
 
 #include <archive.h>
@@ -90,19 +91,12 @@ static gboolean sink_emit(Sink *s, const guchar *buf, gsize len)
 {
     g_checksum_update(s->blob_sum, buf, len);
     s->blob_size += (gint64)len;
-    gsize off = 0;
-    while (off < len) {
-        ssize_t n = write(s->fd, buf + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            int err = errno;
-            if (!s->error)
-                g_set_error(&s->error, G_IO_ERROR, g_io_error_from_errno(err), "writing %s: %s", s->tmp_path,
-                            g_strerror(err));
-            return FALSE;
-        }
-        off += (gsize)n;
+    if (!dcn_write_all(s->fd, buf, len)) {
+        int err = errno;
+        if (!s->error)
+            g_set_error(&s->error, G_IO_ERROR, g_io_error_from_errno(err), "writing %s: %s", s->tmp_path,
+                        g_strerror(err));
+        return FALSE;
     }
     return TRUE;
 }

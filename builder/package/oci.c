@@ -1,5 +1,6 @@
 /* oci: OCI image layout on disk. See oci.h. */
 #include "oci.h"
+#include "fdio.h"
 #include "error.h"
 #include "json.h"
 
@@ -121,18 +122,11 @@ gboolean dcn_oci_write_blob(const DcnOciLayout *l, const void *data, gsize len, 
         int fd = g_mkstemp(tmp);
         if (fd < 0)
             return set_errno_error(error, errno, "creating a temp file in", l->blobs_dir);
-        gsize off = 0;
-        while (off < len) {
-            ssize_t n = write(fd, (const char *)data + off, len - off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n < 0) {
-                int err = errno;
-                close(fd);
-                g_unlink(tmp);
-                return set_errno_error(error, err, "writing", tmp);
-            }
-            off += (gsize)n;
+        if (!dcn_write_all(fd, data, len)) {
+            int err = errno;
+            close(fd);
+            g_unlink(tmp);
+            return set_errno_error(error, err, "writing", tmp);
         }
         close(fd);
         if (!dcn_oci_commit_blob(l, tmp, digest, error))

@@ -1,5 +1,6 @@
 /* grace: see grace.h. */
 #include "grace.h"
+#include "fdio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -121,18 +122,11 @@ gboolean dcn_grace_save(const char *repo_path, GPtrArray *entries, GError **erro
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return write_failed(tmp, error);
-    size_t len = strlen(text), off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, text + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            write_failed(tmp, error);
-            close(fd);
-            (void)unlink(tmp);
-            return FALSE;
-        }
-        off += (size_t)n;
+    if (!dcn_write_all(fd, text, strlen(text))) {
+        write_failed(tmp, error);
+        close(fd);
+        (void)unlink(tmp);
+        return FALSE;
     }
     if (fsync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
         write_failed(tmp, error);

@@ -1,5 +1,6 @@
 /* release: see release.h. */
 #include "release.h"
+#include "fdio.h"
 #include "delta.h"
 #include "error.h"
 #include "kickstart.h"
@@ -69,7 +70,7 @@ static gboolean gpg_signed_by(const DcnDefinition *def, OstreeRepo *repo, const 
         return FALSE;
     gsize len;
     const char *data = g_bytes_get_data(key, &len);
-    gboolean written = write(fd, data, len) == (ssize_t)len;
+    gboolean written = dcn_write_all(fd, data, len);
     close(fd);
     if (written) {
         g_autoptr(GFile) keyring = g_file_new_for_path(tmp);

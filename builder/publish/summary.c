@@ -1,5 +1,6 @@
 /* summary: see summary.h. */
 #include "summary.h"
+#include "fdio.h"
 #include "error.h"
 #include "grace.h"
 #include "release.h"
@@ -97,18 +98,11 @@ static gboolean write_tmp(int dfd, const char *tmp, const void *data, gsize len,
     int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return errno_error(error, "Creating", tmp);
-    gsize off = 0;
-    while (off < len) {
-        ssize_t n = write(fd, (const char *)data + off, len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            errno_error(error, "Writing", tmp);
-            close(fd);
-            (void)unlinkat(dfd, tmp, 0);
-            return FALSE;
-        }
-        off += (gsize)n;
+    if (!dcn_write_all(fd, data, len)) {
+        errno_error(error, "Writing", tmp);
+        close(fd);
+        (void)unlinkat(dfd, tmp, 0);
+        return FALSE;
     }
     if (fsync(fd) < 0 || close(fd) < 0) {
         errno_error(error, "Writing", tmp);
