@@ -232,9 +232,7 @@ gboolean dcn_stage_prune(DcnStageCtx *ctx, GError **error)
 {
     const DcnDefinition *def = ctx->def;
     g_autoptr(OstreeRepo) repo = NULL;
-    if (!dcn_repo_open(def->repo, FALSE, &repo, error))
-        return FALSE;
-    int lock = dcn_release_lock(def->repo, &ctx->progress, error);
+    int lock = dcn_release_open_locked(ctx, FALSE, &repo, error);
     if (lock < 0)
         return FALSE;
     g_autofree char *head = NULL;

@@ -140,9 +140,7 @@ gboolean dcn_stage_publish(DcnStageCtx *ctx, GError **error)
         return FALSE;
 
     g_autoptr(OstreeRepo) repo = NULL;
-    if (!dcn_repo_open(def->repo, TRUE, &repo, error))
-        return FALSE;
-    int lock = dcn_release_lock(def->repo, &ctx->progress, error);
+    int lock = dcn_release_open_locked(ctx, TRUE, &repo, error);
     if (lock < 0)
         return FALSE;
     gboolean ok = publish_locked(ctx, repo, staging, staged, error);

@@ -28,11 +28,14 @@ gboolean dcn_release_check_signing(const DcnDefinition *def, GError **error)
     return TRUE;
 }
 
-int dcn_release_lock(const char *repo_path, DcnProgress *progress, GError **error)
+int dcn_release_open_locked(DcnStageCtx *ctx, gboolean create, OstreeRepo **repo, GError **error)
 {
-    /* another publish or rollback runs: as long as it takes */
+    const char *repo_path = ctx->def->repo;
+    if (!dcn_repo_open(repo_path, create, repo, error))
+        return -1;
+    /* another publish, rollback or prune runs: as long as it takes */
     g_autofree char *path = g_build_filename(repo_path, ".dcn-release.lock", NULL);
-    return dcn_lock_wait(path, progress, error);
+    return dcn_lock_wait(path, &ctx->progress, error);
 }
 
 /* ---- sign-commit ---- */

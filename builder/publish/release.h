@@ -27,9 +27,11 @@
  * clear message when ed25519 is asked for and this libostree lacks it. */
 gboolean dcn_release_check_signing(const DcnDefinition *def, GError **error);
 
-/* Takes an exclusive lock on the repo for publish/rollback (waits for
- * another holder). Returns the fd to close, or -1 with error set. */
-int dcn_release_lock(const char *repo_path, DcnProgress *progress, GError **error);
+/* Opens the published repo (def->repo; created when create) into *repo and
+ * takes its exclusive lock, the one publish, rollback and prune share
+ * (waits for another holder). Returns the fd to close, or -1 with error
+ * set. */
+int dcn_release_open_locked(DcnStageCtx *ctx, gboolean create, OstreeRepo **repo, GError **error);
 
 /* Runs the steps above for commit; sets *changed when anything was written.
  * Adds "deltas", "summary_regenerated", "pruned_objects", "pruned_deltas"

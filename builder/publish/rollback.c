@@ -116,9 +116,7 @@ gboolean dcn_stage_rollback(DcnStageCtx *ctx, GError **error)
     if (!dcn_release_check_signing(def, error))
         return FALSE;
     g_autoptr(OstreeRepo) repo = NULL;
-    if (!dcn_repo_open(def->repo, FALSE, &repo, error))
-        return FALSE;
-    int lock = dcn_release_lock(def->repo, &ctx->progress, error);
+    int lock = dcn_release_open_locked(ctx, FALSE, &repo, error);
     if (lock < 0)
         return FALSE;
     gboolean ok = rollback_locked(ctx, repo, error);

@@ -2,6 +2,11 @@
 # makes $T (a temporary directory removed on exit) and stops every hoster
 # started with hoster_start when the script exits.
 set -euo pipefail
+# The tests run the tools scripts/deps installs from Debian packages. A
+# shim earlier in PATH must not stand in for them: pyenv's python3, say,
+# costs ~0.4 s a call (Debian's: 0.04 s), lacks python3-yaml, and made the
+# publish-under-load tests ten times slower, past their timeout.
+PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 : "${DCN_HOSTER:?DCN_HOSTER must point at the dcn-hoster binary (ctest sets it)}"
 : "${DCN_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
