@@ -149,6 +149,9 @@ gboolean dcn_prune(DcnStageCtx *ctx, OstreeRepo *repo, const char *head, gboolea
             continue;
         if (!ostree_repo_prune_static_deltas(repo, to, NULL, error))
             return g_prefix_error(error, "Pruning deltas to %s: ", to), FALSE;
+        /* what it decided on, for the log: a delta gone too soon is traced here */
+        dcn_progress_event(&ctx->progress, "pruned-deltas", "to=%s head=%s pinned=%u grace_entries=%u", to,
+                           head ? head : "-", g_hash_table_size(plan.pinned), plan.entries->len);
     }
     if (!ostree_repo_list_static_delta_names(repo, &after, NULL, error))
         return FALSE;

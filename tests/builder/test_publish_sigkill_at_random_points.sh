@@ -43,6 +43,18 @@ served_deltas() {
     ostree --repo=$R summary --view | sed -n 's/^Static Deltas[^{]*{//p' | grep -oE "'[0-9a-f]{64}(-[0-9a-f]{64})?'" | tr -d "'"
 }
 
+# dump_state: what a failed round leaves, for the log
+dump_state() {
+    {
+        echo "# old head $old, ref now $(cat "$R/refs/heads/$REF")"
+        echo "# old summary's deltas: ${old_deltas[*]}"
+        echo "# deltas now:"; ostree --repo=$R static-delta list 2>&1 | sed 's/^/#   /'
+        echo "# history:"; ostree --repo=$R log "$REF" 2>&1 | grep -E '^commit|Version' | sed 's/^/#   /'
+        echo "# grace record:"; sed 's/^/#   /' "$R/.dcn-prune-grace.json" 2>&1
+        echo "# publish output:"; sed 's/^/#   /' publish.err
+    } >&2
+}
+
 # served_pair OUT: summary.sig then summary from dcn-hoster on one connection
 served_pair() {
     curl -sS --noproxy '*' -f -o "$1.sig" "$URL/repo/summary.sig" -o "$1" "$URL/repo/summary"
@@ -159,7 +171,7 @@ for i in $(seq 1 "$ROUNDS"); do
     # what the old summary named is all there
     have=$(ostree --repo=$R static-delta list 2>/dev/null)
     for d in "${old_deltas[@]}"; do
-        grep -qxF "$d" <<<"$have" || fail "round $i (${ms}, last step ${step:-none}): delta $d of the served summary is gone"
+        grep -qxF "$d" <<<"$have" || { dump_state; fail "round $i (${ms}, last step ${step:-none}): delta $d of the served summary is gone"; }
     done
     ostree --repo=$R show "$old" >/dev/null 2>&1 || fail "round $i: the old head $old is gone"
     # fsck: clean, partial commits aside (see the head of this file)
