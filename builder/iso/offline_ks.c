@@ -60,17 +60,65 @@ static gboolean check(gboolean ok, GError **error, const char *fmt, ...)
 #define KEY_EOF "DCN_ISO_KEY_EOF"
 #define BIND_MARK "/tmp/dcn-iso-bind"
 
-char *dcn_iso_offline_kickstart(const DcnIsoKickstart *in, GError **error)
+/* What goes into shell lines and here-documents: nothing that ends them. */
+static gboolean check_inputs(const DcnIsoKickstart *in, GError **error)
 {
     const char *bad = dcn_iso_arg_check(in->hoster_repo_url);
     if (!check(!bad, error, "the repository URL %s cannot go into the kickstart: %s", in->hoster_repo_url, bad ? bad : "") ||
         !check(!in->ca_pem || (plain_text(in->ca_pem) && strstr(in->ca_pem, "-----BEGIN CERTIFICATE-----") &&
                                !strstr(in->ca_pem, CA_EOF)),
                error, "the CA file is not PEM text (-----BEGIN CERTIFICATE-----)"))
-        return NULL;
+        return FALSE;
     for (const char *p = in->ref; *p; p++)
         if (!check(g_ascii_isalnum(*p) || strchr("._-/", *p), error, "ref %s cannot go into the kickstart", in->ref))
-            return NULL;
+            return FALSE;
+    return TRUE;
+}
+
+/* The %post that points the installed device's remote at dcn-hoster (with
+ * its CA and GPG key), then the one that undoes the ISO's bind mount. */
+static void append_remote_post(GString *ks, const DcnIsoKickstart *in)
+{
+    g_string_append_printf(ks,
+                           "\n%%post --erroronfail\n"
+                           "# dcn-builder iso (offline): the installed device upgrades from dcn-hoster\n"
+                           "set -e\n"
+                           "rm -f /etc/ostree/remotes.d/%s.conf\n"
+                           "ostree remote delete --if-exists %s\n",
+                           in->osname, in->osname);
+    g_autofree char *ca_path = g_strdup_printf("/etc/pki/%s-hoster-ca.pem", in->name);
+    if (in->ca_pem) {
+        g_string_append_printf(ks, "mkdir -p /etc/pki\ncat > %s <<'" CA_EOF "'\n%s%s" CA_EOF "\n", ca_path,
+                               in->ca_pem, g_str_has_suffix(in->ca_pem, "\n") ? "" : "\n");
+    }
+    g_string_append_printf(ks, "ostree remote add --set=gpg-verify=%s", in->gpg_key ? "true" : "false");
+    if (in->ca_pem)
+        g_string_append_printf(ks, " --set=tls-ca-path=%s", ca_path);
+    g_string_append_printf(ks, " %s '%s' %s\n", in->osname, in->hoster_repo_url, in->ref);
+    if (in->gpg_key) {
+        gsize len = 0;
+        const guchar *data = g_bytes_get_data(in->gpg_key, &len);
+        g_autofree char *b64 = g_base64_encode(data, len);
+        g_string_append_printf(ks, "mkdir -p /etc/pki\nbase64 -d > /etc/pki/%s-ostree.gpg <<'" KEY_EOF "'\n", in->name);
+        for (size_t i = 0, n = strlen(b64); i < n; i += 76)
+            g_string_append_printf(ks, "%.76s\n", b64 + i);
+        g_string_append_printf(ks, KEY_EOF "\nostree remote gpg-import --keyring=/etc/pki/%s-ostree.gpg %s\n", in->name,
+                               in->osname);
+    }
+    g_string_append(ks, "%end\n"
+                        "\n"
+                        "%post --nochroot\n"
+                        "if [ -e " BIND_MARK " ]; then\n"
+                        "    umount \"${ANA_INSTALL_PATH:-/mnt/sysimage}/run/install/repo\"\n"
+                        "    rm -f " BIND_MARK "\n"
+                        "fi\n"
+                        "%end\n");
+}
+
+char *dcn_iso_offline_kickstart(const DcnIsoKickstart *in, GError **error)
+{
+    if (!check_inputs(in, error))
+        return NULL;
 
     GString *ks = g_string_new(NULL);
     static const char *const names[] = {"@URL@", "@REPO_URL@", "@REF@", "@COMMIT@"};
@@ -113,39 +161,6 @@ char *dcn_iso_offline_kickstart(const DcnIsoKickstart *in, GError **error)
         p += len + (nl ? 1 : 0);
     }
 
-    g_string_append_printf(ks,
-                           "\n%%post --erroronfail\n"
-                           "# dcn-builder iso (offline): the installed device upgrades from dcn-hoster\n"
-                           "set -e\n"
-                           "rm -f /etc/ostree/remotes.d/%s.conf\n"
-                           "ostree remote delete --if-exists %s\n",
-                           in->osname, in->osname);
-    g_autofree char *ca_path = g_strdup_printf("/etc/pki/%s-hoster-ca.pem", in->name);
-    if (in->ca_pem) {
-        g_string_append_printf(ks, "mkdir -p /etc/pki\ncat > %s <<'" CA_EOF "'\n%s%s" CA_EOF "\n", ca_path,
-                               in->ca_pem, g_str_has_suffix(in->ca_pem, "\n") ? "" : "\n");
-    }
-    g_string_append_printf(ks, "ostree remote add --set=gpg-verify=%s", in->gpg_key ? "true" : "false");
-    if (in->ca_pem)
-        g_string_append_printf(ks, " --set=tls-ca-path=%s", ca_path);
-    g_string_append_printf(ks, " %s '%s' %s\n", in->osname, in->hoster_repo_url, in->ref);
-    if (in->gpg_key) {
-        gsize len = 0;
-        const guchar *data = g_bytes_get_data(in->gpg_key, &len);
-        g_autofree char *b64 = g_base64_encode(data, len);
-        g_string_append_printf(ks, "mkdir -p /etc/pki\nbase64 -d > /etc/pki/%s-ostree.gpg <<'" KEY_EOF "'\n", in->name);
-        for (size_t i = 0, n = strlen(b64); i < n; i += 76)
-            g_string_append_printf(ks, "%.76s\n", b64 + i);
-        g_string_append_printf(ks, KEY_EOF "\nostree remote gpg-import --keyring=/etc/pki/%s-ostree.gpg %s\n", in->name,
-                               in->osname);
-    }
-    g_string_append(ks, "%end\n"
-                        "\n"
-                        "%post --nochroot\n"
-                        "if [ -e " BIND_MARK " ]; then\n"
-                        "    umount \"${ANA_INSTALL_PATH:-/mnt/sysimage}/run/install/repo\"\n"
-                        "    rm -f " BIND_MARK "\n"
-                        "fi\n"
-                        "%end\n");
+    append_remote_post(ks, in);
     return g_string_free(ks, FALSE);
 }

@@ -96,6 +96,49 @@ static const char *delta_to(const char *name)
     return dash ? dash + 1 : name;
 }
 
+/* Deltas whose target is gone, and deltas to anything but the head that
+ * no kept summary leads to (clients pull the head); their indexes too. */
+static gboolean prune_deltas(DcnStageCtx *ctx, OstreeRepo *repo, const char *head, const Plan *plan, guint *out_pruned,
+                             GError **error)
+{
+    g_autoptr(GPtrArray) before = NULL, after = NULL;
+    if (!ostree_repo_list_static_delta_names(repo, &before, NULL, error) ||
+        !ostree_repo_prune_static_deltas(repo, NULL, NULL, error))
+        return g_prefix_error(error, "Pruning deltas: "), FALSE;
+    g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
+    for (guint i = 0; i < before->len; i++) {
+        const char *to = delta_to(before->pdata[i]);
+        if ((head && g_str_equal(to, head)) || g_hash_table_contains(plan->pinned, to) || !g_hash_table_add(done, (char *)to))
+            continue;
+        if (!ostree_repo_prune_static_deltas(repo, to, NULL, error))
+            return g_prefix_error(error, "Pruning deltas to %s: ", to), FALSE;
+        /* what it decided on, for the log: a delta gone too soon is traced here */
+        dcn_progress_event(&ctx->progress, "pruned-deltas", "to=%s head=%s pinned=%u grace_entries=%u", to,
+                           head ? head : "-", g_hash_table_size(plan->pinned), plan->entries->len);
+    }
+    if (!ostree_repo_list_static_delta_names(repo, &after, NULL, error))
+        return FALSE;
+    *out_pruned = before->len - after->len;
+    /* the indexes of removed deltas go too (reindex drops an index whose deltas are gone) */
+    if (*out_pruned > 0 &&
+        !ostree_repo_static_delta_reindex(repo, OSTREE_STATIC_DELTA_INDEX_FLAGS_NONE, NULL, NULL, error))
+        return g_prefix_error(error, "Rewriting delta indexes: "), FALSE;
+    return TRUE;
+}
+
+/* The grace record without the entries whose grace has passed. */
+static gboolean forget_expired(const char *repo_path, guint prune_grace, gint64 now, GPtrArray *entries,
+                               GError **error)
+{
+    g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func((GDestroyNotify)dcn_replaced_free);
+    for (guint i = 0; i < entries->len; i++) {
+        DcnReplaced *r = entries->pdata[i];
+        if (r->replaced_at + (gint64)prune_grace > now)
+            g_ptr_array_add(left, g_steal_pointer(&entries->pdata[i]));
+    }
+    return left->len == entries->len || dcn_grace_save(repo_path, left, error);
+}
+
 gboolean dcn_prune(DcnStageCtx *ctx, OstreeRepo *repo, const char *head, gboolean *changed, GError **error)
 {
     const DcnDefinition *def = ctx->def;
@@ -136,43 +179,11 @@ gboolean dcn_prune(DcnStageCtx *ctx, OstreeRepo *repo, const char *head, gboolea
     if (!ostree_repo_prune_from_reachable(repo, &opts, &total, &pruned, &freed, NULL, error))
         return g_prefix_error(error, "Pruning: "), FALSE;
 
-    /* deltas whose target is gone, and deltas to anything but the head that
-     * no kept summary leads to (clients pull the head) */
-    g_autoptr(GPtrArray) before = NULL, after = NULL;
-    if (!ostree_repo_list_static_delta_names(repo, &before, NULL, error) ||
-        !ostree_repo_prune_static_deltas(repo, NULL, NULL, error))
-        return g_prefix_error(error, "Pruning deltas: "), FALSE;
-    g_autoptr(GHashTable) done = g_hash_table_new(g_str_hash, g_str_equal);
-    for (guint i = 0; i < before->len; i++) {
-        const char *to = delta_to(before->pdata[i]);
-        if ((head && g_str_equal(to, head)) || g_hash_table_contains(plan.pinned, to) || !g_hash_table_add(done, (char *)to))
-            continue;
-        if (!ostree_repo_prune_static_deltas(repo, to, NULL, error))
-            return g_prefix_error(error, "Pruning deltas to %s: ", to), FALSE;
-        /* what it decided on, for the log: a delta gone too soon is traced here */
-        dcn_progress_event(&ctx->progress, "pruned-deltas", "to=%s head=%s pinned=%u grace_entries=%u", to,
-                           head ? head : "-", g_hash_table_size(plan.pinned), plan.entries->len);
-    }
-    if (!ostree_repo_list_static_delta_names(repo, &after, NULL, error))
+    guint deltas_pruned = 0;
+    if (!prune_deltas(ctx, repo, head, &plan, &deltas_pruned, error))
         return FALSE;
-    guint deltas_pruned = before->len - after->len;
-    /* the indexes of removed deltas go too (reindex drops an index whose deltas are gone) */
-    if (deltas_pruned > 0 &&
-        !ostree_repo_static_delta_reindex(repo, OSTREE_STATIC_DELTA_INDEX_FLAGS_NONE, NULL, NULL, error))
-        return g_prefix_error(error, "Rewriting delta indexes: "), FALSE;
     dcn_progress_end(&ctx->progress);
-
-    /* entries whose grace has passed are done with */
-    guint kept_entries = 0;
-    g_autoptr(GPtrArray) left = g_ptr_array_new_with_free_func((GDestroyNotify)dcn_replaced_free);
-    for (guint i = 0; i < plan.entries->len; i++) {
-        DcnReplaced *r = plan.entries->pdata[i];
-        if (r->replaced_at + (gint64)def->prune_grace > now) {
-            g_ptr_array_add(left, g_steal_pointer(&plan.entries->pdata[i]));
-            kept_entries++;
-        }
-    }
-    if (kept_entries != plan.entries->len && !dcn_grace_save(repo_path, left, error))
+    if (!forget_expired(repo_path, def->prune_grace, now, plan.entries, error))
         return FALSE;
 
     json_object_set_int_member(ctx->result, "pruned_objects", pruned);
