@@ -49,6 +49,12 @@ dump_state() {
         echo "# old head $old, ref now $(cat "$R/refs/heads/$REF")"
         echo "# old summary's deltas: ${old_deltas[*]}"
         echo "# deltas now:"; ostree --repo=$R static-delta list 2>&1 | sed 's/^/#   /'
+        echo "# the old summary's delta directories (libostree lists a delta only when its superblock is there):"
+        local d dir
+        for d in "${old_deltas[@]}"; do
+            dir=$(python3 -c "import base64,sys; b=lambda h: base64.b64encode(bytes.fromhex(h)).decode().rstrip('=').replace('/','_'); n=sys.argv[1].split('-'); print('deltas/%s/%s' % (b(n[0])[:2], b(n[0])[2:] + ''.join('-' + b(x) for x in n[1:])))" "$d")
+            echo "#   $d: $dir"; ls -la --time-style=full-iso "$R/$dir" 2>&1 | sed 's/^/#     /'
+        done
         echo "# history:"; ostree --repo=$R log "$REF" 2>&1 | grep -E '^commit|Version' | sed 's/^/#   /'
         echo "# grace record:"; sed 's/^/#   /' "$R/.dcn-prune-grace.json" 2>&1
         echo "# publish output:"; sed 's/^/#   /' publish.err
