@@ -22,11 +22,19 @@
 # test under `unshare -m`, so that they vanish with it.
 
 # devices_enter_mount_ns "$@": call first, before sourcing anything that
-# makes $T. Skips (77) where mount namespaces or chroot are not available.
+# makes $T. Skips (77) where mount namespaces or chroot are not available:
+# it tries the very unshare it runs the test under (in a chroot, / is not a
+# mount point, so its propagation cannot be made private). It runs before
+# tests/lib/assert.sh (no $T yet), so it skips by itself.
 devices_enter_mount_ns() {
     [[ -n ${DCN_DEVICES_MOUNT_NS:-} ]] && return 0
-    if [[ $(id -u) != 0 ]]; then skip "the chroot connection and bind mounts need root"; fi
-    if ! unshare -m true 2>/dev/null; then skip "cannot make a mount namespace (unshare -m)"; fi
+    local why= err
+    if [[ $(id -u) != 0 ]]; then
+        why="the chroot connection and bind mounts need root"
+    elif ! err=$(unshare -m --propagation private true 2>&1); then
+        why="cannot make a private mount namespace (unshare -m --propagation private: ${err:-failed})"
+    fi
+    if [[ -n $why ]]; then echo "SKIP: $why"; exit 77; fi
     DCN_DEVICES_MOUNT_NS=1 exec unshare -m --propagation private bash "$0" "$@"
 }
 
