@@ -43,14 +43,15 @@ served_deltas() {
     ostree --repo=$R summary --view | sed -n 's/^Static Deltas[^{]*{//p' | grep -oE "'[0-9a-f]{64}(-[0-9a-f]{64})?'" | tr -d "'"
 }
 
-# dump_state: what a failed round leaves, for the log
-dump_state() {
+# dump_state: what a failed round leaves, for the log (a subshell without
+# errexit: a missing directory must not end the test before it says FAIL)
+dump_state() (
+    set +e +o pipefail
     {
         echo "# old head $old, ref now $(cat "$R/refs/heads/$REF")"
         echo "# old summary's deltas: ${old_deltas[*]}"
         echo "# deltas now:"; ostree --repo=$R static-delta list 2>&1 | sed 's/^/#   /'
         echo "# the old summary's delta directories (libostree lists a delta only when its superblock is there):"
-        local d dir
         for d in "${old_deltas[@]}"; do
             dir=$(python3 -c "import base64,sys; b=lambda h: base64.b64encode(bytes.fromhex(h)).decode().rstrip('=').replace('/','_'); n=sys.argv[1].split('-'); print('deltas/%s/%s' % (b(n[0])[:2], b(n[0])[2:] + ''.join('-' + b(x) for x in n[1:])))" "$d")
             echo "#   $d: $dir"; ls -la --time-style=full-iso "$R/$dir" 2>&1 | sed 's/^/#     /'
@@ -59,7 +60,7 @@ dump_state() {
         echo "# grace record:"; sed 's/^/#   /' "$R/.dcn-prune-grace.json" 2>&1
         echo "# publish output:"; sed 's/^/#   /' publish.err
     } >&2
-}
+)
 
 # served_pair OUT: summary.sig then summary from dcn-hoster on one connection
 served_pair() {
