@@ -176,7 +176,8 @@ for i in $(seq 1 "$ROUNDS"); do
     [[ $ref_now == "$old" ]] || ostree --repo=$R show "$ref_now" >/dev/null 2>&1 \
         || fail "round $i (${ms}, last step ${step:-none}): refs/heads holds [$ref_now]"
     # what the old summary named is all there
-    have=$(ostree --repo=$R static-delta list 2>/dev/null)
+    have=$(ostree --repo=$R static-delta list 2>list.err) \
+        || { cat list.err >&2; fail "round $i (${ms}, last step ${step:-none}): ostree static-delta list failed"; }
     for d in "${old_deltas[@]}"; do
         grep -qxF "$d" <<<"$have" || { dump_state; fail "round $i (${ms}, last step ${step:-none}): delta $d of the served summary is gone"; }
     done
