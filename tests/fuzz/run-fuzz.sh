@@ -6,9 +6,10 @@
 # reproducer is kept under artifacts/), 77 when clang or libFuzzer is not
 # available (ctest: skipped).
 #
-# The builder's targets start from tests/fuzz/corpus/<target>/ (seeds, and
+# The builder's targets start from tests/fuzz/corpus/<target>/ (seeds,
 # crash-* reproducers of what they found, run first, so a fix that comes
-# undone fails here) with tests/fuzz/dict/<target>.dict; the hoster's seeds
+# undone fails here, and for archive min-*: a long run's corpus minimized
+# with -merge=1, so 15 s start from its coverage) with tests/fuzz/dict/<target>.dict; the hoster's seeds
 # and dictionaries are written below.
 #
 # Where: $DCN_BUILD_DIR/fuzz (its corpus/ grows from run to run) when
